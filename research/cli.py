@@ -1,0 +1,70 @@
+"""The shared body of the `python -m experiments.NAME` entry points.
+
+Bad input (an unknown name, a value out of range, a misspelt override) ends the command with
+exit status 2 and one line naming the field, the value and the valid choices, before any data
+is generated or anything compiled.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from absl import flags
+
+from research import plots
+from research.sweep import run_sweep
+from research.validation import ConfigError
+
+USAGE_ERROR = 2
+
+
+def define_flags(default_config: str):
+  from ml_collections import config_flags
+  config = config_flags.DEFINE_config_file("config", default_config, "Study config file (path[:variant]).",
+                                           lock_config=True)
+  flags.DEFINE_string("workdir", None, "Folder for results and figures.", required=True)
+  flags.DEFINE_bool("overwrite", False, "Delete results of a different config found in --workdir.")
+  flags.DEFINE_bool("plots", True, "Draw the figures after training.")
+  flags.DEFINE_bool("progress", True, "Show progress bars.")
+  return config
+
+
+def parse_flags(argv: list[str]) -> None:
+  """Parses flags, turning config-file and override errors into one-line usage errors."""
+  try:
+    flags.FLAGS(argv)
+  except (flags.Error, ValueError, AttributeError, KeyError, TypeError) as e:
+    usage_error(str(e).splitlines()[0] if str(e) else repr(e))
+
+
+def usage_error(message: str):
+  print(f"error: {message}", file=sys.stderr)
+  sys.exit(USAGE_ERROR)
+
+
+def run_training_study(config, workdir: str, overwrite: bool, draw: bool, progress: bool) -> int:
+  """Runs or resumes a training study, then its figures; returns the exit status."""
+  try:
+    summary = run_sweep(config, workdir, overwrite=overwrite, progress=progress)
+  except ConfigError as e:
+    usage_error(str(e))
+  except ValueError as e:  # workdir problems: unwritable, holds another config
+    usage_error(str(e))
+  if draw and summary.num_models:
+    for path in plots.plot_study(workdir):
+      print(f"figure: {path}")
+  print(summary.line())
+  for failure in summary.failed_units:
+    print(f"FAILED unit: {failure}", file=sys.stderr)
+  return 1 if summary.failed_units else 0
+
+
+def training_main(default_config: str):
+  """The whole `main` of a training experiment module."""
+  config_flag = define_flags(default_config)
+
+  def main(argv=None):
+    parse_flags(sys.argv if argv is None else argv)
+    f = flags.FLAGS
+    sys.exit(run_training_study(config_flag.value, f.workdir, f.overwrite, f.plots, f.progress))
+  return main

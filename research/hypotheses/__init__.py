@@ -1,0 +1,276 @@
+"""Hypotheses as data: one file per claim, discovered by name, evaluated on a results table.
+
+Each `*.py` here (not starting with `_`) defines `HYPOTHESIS = Hypothesis(...)`; adding a claim is
+adding a file. `evaluate` splits the results into the cells of the hypothesis' condition grid,
+pairs treatment and control runs by seed within each cell, runs `stats.paired_comparison` per cell,
+Holm-adjusts across cells and applies `stats.VERDICT_RULE`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import itertools
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from research import stats
+
+HYPOTHESES_DIR = Path(__file__).parent
+# Columns that describe how a model was made: runs are paired only when these agree (besides the
+# factor), so a cell that pools, say, two learning rates still compares like with like.
+DESIGN_COLUMNS = ("dataset", "activation", "width", "depth", "lr", "init")
+# Columns that all follow from the activation spec: when the factor is one of them, the others
+# differ between the arms by construction and cannot be pairing keys.
+ACTIVATION_COLUMNS = ("activation", "activation_name", "slope")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Hypothesis:
+  """A claim that `treatment` beats (or differs from) `control` on `metric`, in every cell."""
+
+  name: str = ""  # "" is replaced by the file stem at discovery
+  claim: str  # the claim in words
+  study: str  # the experiment that produces the data, e.g. "relu_vs_leaky"
+  factor: str  # results column compared, e.g. "activation"
+  treatment: Any  # e.g. "relu"
+  control: Any  # e.g. "leaky_relu:0.01"
+  metric: str  # a results-table column, e.g. "test_acc"
+  direction: str  # "greater" | "less" | "two-sided" (treatment vs control)
+  min_effect: float  # smallest effect that matters, in the metric's units
+  conditions: dict  # column -> list of values; the cells are their cartesian product
+  num_seeds: int
+  config_overrides: dict = dataclasses.field(default_factory=dict)  # of the study config
+
+  def __post_init__(self):
+    for field in ("claim", "study", "factor", "metric"):
+      value = getattr(self, field)
+      if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"Hypothesis {self.name!r}: {field} must be a non-empty string, got {value!r}")
+    if not isinstance(self.name, str):
+      raise ValueError(f"Hypothesis name must be a string, got {self.name!r}")
+    if self.direction not in stats.DIRECTIONS:
+      raise ValueError(f"Hypothesis {self.name!r}: direction {self.direction!r} is not one of "
+                       f"{stats.DIRECTIONS}")
+    try:
+      stats.check_min_effect(self.min_effect)
+    except ValueError as e:
+      raise ValueError(f"Hypothesis {self.name!r}: {e}") from None
+    if isinstance(self.num_seeds, bool) or not isinstance(self.num_seeds, int) or self.num_seeds < 1:
+      raise ValueError(f"Hypothesis {self.name!r}: num_seeds must be an integer >= 1, got {self.num_seeds!r}")
+    if self.treatment == self.control:
+      raise ValueError(f"Hypothesis {self.name!r}: treatment and control are both {self.treatment!r}")
+    if not isinstance(self.config_overrides, dict):
+      raise ValueError(f"Hypothesis {self.name!r}: config_overrides must be a dict, got {self.config_overrides!r}")
+    self._check_conditions()
+    if self.factor == "activation":
+      self._check_activation_specs()
+
+  def _check_conditions(self) -> None:
+    if not isinstance(self.conditions, dict):
+      raise ValueError(f"Hypothesis {self.name!r}: conditions must be a dict column -> list of values, "
+                       f"got {self.conditions!r}")
+    for column, values in self.conditions.items():
+      if column in (self.factor, "seed", self.metric):
+        raise ValueError(f"Hypothesis {self.name!r}: conditions cannot include {column!r} (the factor, "
+                         "the pairing seed and the metric are not cell columns)")
+      if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)) or not values:
+        raise ValueError(f"Hypothesis {self.name!r}: conditions[{column!r}] must be a non-empty list "
+                         f"of values, got {values!r}")
+      if len(set(values)) != len(values):
+        raise ValueError(f"Hypothesis {self.name!r}: conditions[{column!r}] repeats a value: {values!r}")
+
+  def _check_activation_specs(self) -> None:
+    # Imported here: parsing needs the registry (and JAX), which only activation factors need.
+    from research.activations import parse_activation
+    for field in ("treatment", "control"):
+      spec = getattr(self, field)
+      canonical = parse_activation(spec).spec  # raises on unknown names / missing slopes
+      if canonical != spec:
+        raise ValueError(f"Hypothesis {self.name!r}: {field} {spec!r} is not the canonical spec "
+                         f"{canonical!r} that results tables use")
+
+  def cells(self) -> list[dict]:
+    """The grid of cells: one dict column -> value per combination of the condition values."""
+    columns = list(self.conditions)
+    return [dict(zip(columns, values)) for values in itertools.product(*self.conditions.values())]
+
+
+def _load_file(path: Path) -> Hypothesis:
+  spec = importlib.util.spec_from_file_location(f"_research_hypothesis_{path.stem}", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  h = getattr(module, "HYPOTHESIS", None)
+  if not isinstance(h, Hypothesis):
+    raise ValueError(f"{path} must define a module-level HYPOTHESIS = Hypothesis(...), got {h!r}")
+  return h if h.name else dataclasses.replace(h, name=path.stem)
+
+
+def discover(extra_dirs: Iterable[str | Path] = ()) -> dict[str, Hypothesis]:
+  """All hypotheses in research/hypotheses/ and `extra_dirs`, by name; duplicate names raise."""
+  found: dict[str, tuple[Hypothesis, Path]] = {}
+  for directory in [HYPOTHESES_DIR, *map(Path, extra_dirs)]:
+    if not directory.is_dir():
+      raise ValueError(f"hypothesis directory {str(directory)!r} does not exist")
+    for path in sorted(directory.glob("*.py")):
+      if path.name.startswith("_"):
+        continue
+      h = _load_file(path)
+      if h.name in found:
+        raise ValueError(f"hypothesis name {h.name!r} is defined twice: {found[h.name][1]} and {path}")
+      found[h.name] = (h, path)
+  return {name: h for name, (h, _) in sorted(found.items())}
+
+
+def get_hypothesis(name: str, extra_dirs: Iterable[str | Path] = ()) -> Hypothesis:
+  """The hypothesis called `name`; raises ValueError listing the valid names."""
+  hypotheses = discover(extra_dirs)
+  if name not in hypotheses:
+    raise ValueError(f"unknown hypothesis {name!r}; valid hypotheses: {', '.join(hypotheses)}")
+  return hypotheses[name]
+
+
+@dataclasses.dataclass(frozen=True)
+class HypothesisResult:
+  """Per-cell statistics and verdicts of one hypothesis, and the overall verdict."""
+
+  hypothesis: Hypothesis
+  alpha: float
+  cells: pd.DataFrame  # cell columns, n, n_excluded, ..., p, p_holm, effect_size, verdict
+  verdict: str
+  counts: dict  # verdict -> number of cells
+  n_diverged: int  # diverged treatment/control rows excluded, over all cells
+  notes: tuple = ()
+
+  def summary(self) -> str:
+    """One line: the overall verdict and the cell counts."""
+    c, total = self.counts, len(self.cells)
+    return (f"{self.verdict} (supported in {c[stats.SUPPORTED]} of {total} cells, refuted in "
+            f"{c[stats.REFUTED]}, inconclusive in {c[stats.INCONCLUSIVE]})")
+
+  def to_markdown(self) -> str:
+    """A report: claim, setup, verdict, the per-cell table, exclusions and the verdict rule."""
+    h = self.hypothesis
+    cells = self.cells
+    lines = [
+        f"## {h.name}", "", f"**Claim:** {h.claim}", "",
+        f"Study `{h.study}`: {h.factor} = `{h.treatment}` (treatment) vs `{h.control}` (control) on "
+        f"`{h.metric}`, direction {h.direction}, min_effect {h.min_effect:g}, alpha {self.alpha:g}, "
+        f"Holm over {len(cells)} cells, {h.num_seeds} seeds planned.", "",
+        f"**Verdict: {self.summary()}**", "",
+        markdown_table(cells), "",
+        f"Exclusions: {self.n_diverged} diverged rows; {int(cells['n_unpaired'].sum())} runs without "
+        f"a partner; {int(cells['n_nonfinite'].sum())} pairs with a non-finite {h.metric}.",
+    ]
+    lines += [f"- {note}" for note in self.notes]
+    lines += ["", "Verdict rule:", "```", stats.VERDICT_RULE, "```", ""]
+    return "\n".join(lines)
+
+
+def _format(value: Any) -> str:
+  if isinstance(value, (float, np.floating)):
+    return f"{value:.4g}"
+  return str(value).replace("|", "\\|")
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+  """A GitHub markdown table of df (pandas' to_markdown needs tabulate, not a dependency)."""
+  header = "| " + " | ".join(_format(c) for c in df.columns) + " |"
+  rule = "|" + "|".join("---" for _ in df.columns) + "|"
+  rows = ["| " + " | ".join(_format(v) for v in row) + " |" for row in df.itertuples(index=False)]
+  return "\n".join([header, rule, *rows])
+
+
+def _check_columns(h: Hypothesis, results: pd.DataFrame) -> None:
+  roles = {h.metric: "metric", h.factor: "factor", "seed": "pairing key"}
+  roles.update({c: "condition" for c in h.conditions})
+  for column, role in roles.items():
+    if column not in results.columns:
+      raise ValueError(f"hypothesis {h.name!r}: {role} column {column!r} is not in the results; "
+                       f"available columns: {', '.join(map(str, results.columns))}")
+  present = results[h.factor].unique().tolist()
+  for arm in ("treatment", "control"):
+    if getattr(h, arm) not in present:
+      raise ValueError(f"hypothesis {h.name!r}: {arm} {getattr(h, arm)!r} never appears in column "
+                       f"{h.factor!r}; values present: {present}")
+
+
+def _pairing_columns(h: Hypothesis, results: pd.DataFrame) -> list[str]:
+  excluded = {h.factor, h.metric, *h.conditions, "seed"}
+  if h.factor in ACTIVATION_COLUMNS:
+    excluded |= set(ACTIVATION_COLUMNS)
+  return ["seed", *h.conditions, *(c for c in DESIGN_COLUMNS if c in results and c not in excluded)]
+
+
+def _arm(rows: pd.DataFrame, value: Any, h: Hypothesis, keys: list[str], cell: dict) -> pd.DataFrame:
+  arm = rows[rows[h.factor] == value]
+  duplicated = arm.duplicated(keys, keep=False)
+  if duplicated.any():
+    example = arm.loc[duplicated, keys].iloc[0].to_dict()
+    raise ValueError(f"hypothesis {h.name!r}, cell {cell}: several {h.factor}={value!r} runs share the "
+                     f"pairing key {example}; add the column that tells them apart to conditions")
+  try:
+    metric = arm[h.metric].astype(float)
+  except (TypeError, ValueError):
+    raise ValueError(f"hypothesis {h.name!r}: metric column {h.metric!r} is not numeric") from None
+  return arm[keys].assign(_metric=metric)
+
+
+def _compare_cell(h: Hypothesis, rows: pd.DataFrame, keys: list[str], cell: dict, alpha: float,
+                  n_boot: int, seed: int) -> dict:
+  treatment = _arm(rows, h.treatment, h, keys, cell)
+  control = _arm(rows, h.control, h, keys, cell)
+  merged = treatment.merge(control, on=keys, how="outer", suffixes=("_t", "_c"), indicator=True)
+  # Sorted by key so that the bootstrap resamples the same sequence however the rows came in.
+  pairs = merged[merged["_merge"] == "both"].sort_values(keys)
+  result = stats.paired_comparison(pairs["_metric_t"].to_numpy(), pairs["_metric_c"].to_numpy(),
+                                   h.direction, h.min_effect, alpha=alpha, n_boot=n_boot, seed=seed)
+  n_unpaired = int((merged["_merge"] != "both").sum())
+  return dict(result=result, n_unpaired=n_unpaired)
+
+
+def evaluate(h: Hypothesis, results: pd.DataFrame, alpha: float = 0.05, n_boot: int = 10000,
+             seed: int = 0) -> HypothesisResult:
+  """Tests `h` on a tidy results table (one row per model) cell by cell; see stats.VERDICT_RULE."""
+  _check_columns(h, results)
+  keys = _pairing_columns(h, results)
+  notes = []
+  arms = results[results[h.factor].isin([h.treatment, h.control])]
+  if "diverged" in arms.columns:
+    diverged = arms["diverged"].fillna(False).astype(bool)
+  else:
+    diverged = pd.Series(False, index=arms.index)
+    notes.append("no 'diverged' column: no run was excluded as diverged")
+  rows, cell_stats = [], []
+  for cell in h.cells():
+    in_cell = np.ones(len(arms), dtype=bool)
+    for column, value in cell.items():
+      in_cell &= (arms[column] == value).to_numpy()
+    if not in_cell.any():
+      notes.append(f"cell {cell} has no {h.treatment!r} or {h.control!r} runs")
+    n_diverged = int(diverged[in_cell].sum())
+    n_keys = len(arms.loc[in_cell, keys].drop_duplicates())  # pairs there would be without losses
+    if 0 < n_keys < h.num_seeds:
+      notes.append(f"cell {cell} has {n_keys} seeds, fewer than the {h.num_seeds} planned")
+    out = _compare_cell(h, arms[in_cell & ~diverged.to_numpy()], keys, cell, alpha, n_boot, seed)
+    r = out["result"]
+    rows.append(dict(cell, n_unpaired=out["n_unpaired"], n_nonfinite=r.n_excluded, n_diverged=n_diverged))
+    cell_stats.append(r)
+  p_holm = stats.holm([r.p for r in cell_stats])
+  p_opposite_holm = stats.holm([r.p_opposite for r in cell_stats])
+  cell_stats = [r.with_holm(p, q) for r, p, q in zip(cell_stats, p_holm, p_opposite_holm)]
+  for row, r in zip(rows, cell_stats):
+    row.update(n=r.n, n_excluded=r.n_excluded + row["n_unpaired"], mean_diff=r.mean_diff,
+               ci_low=r.ci_low, ci_high=r.ci_high, p=r.p, p_holm=r.p_holm, effect_size=r.effect_size,
+               rank_biserial=r.rank_biserial, verdict=r.verdict)
+  order = [*h.conditions, "n", "n_excluded", "n_unpaired", "n_nonfinite", "n_diverged", "mean_diff",
+           "ci_low", "ci_high", "p", "p_holm", "effect_size", "rank_biserial", "verdict"]
+  cells = pd.DataFrame(rows, columns=order)
+  verdicts = cells["verdict"].tolist()
+  counts = {v: verdicts.count(v) for v in stats.VERDICTS}
+  return HypothesisResult(hypothesis=h, alpha=alpha, cells=cells, verdict=stats.overall_verdict(verdicts),
+                          counts=counts, n_diverged=int(sum(row["n_diverged"] for row in rows)),
+                          notes=tuple(notes))

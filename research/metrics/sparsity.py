@@ -1,0 +1,72 @@
+"""Sparsity and dying: which units are inactive, where, and how often networks are born dead.
+
+Pure JAX functions of one model's intermediates (vmap them over models). "Inactive" means a
+pre-activation <= 0: the zero regime of ReLU and the negative regime of every other activation
+(for LeakyReLU the unit still passes a gradient there; "dead" is about the regime, and for ReLU
+it also means no gradient).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from research.activations import parse_activation
+from research.models import MLP
+
+
+def inactive_fraction(pre: tuple[jax.Array, ...]) -> jax.Array:
+  """(L,) fraction of (point, unit) pairs per layer with pre-activation <= 0."""
+  return jnp.stack([jnp.mean(z <= 0) for z in pre])
+
+
+def dead_units(pre: tuple[jax.Array, ...]) -> jax.Array:
+  """(L,) fraction of units per layer that are inactive on every one of the given points."""
+  return jnp.stack([jnp.mean(jnp.all(z <= 0, axis=0)) for z in pre])
+
+
+def hoyer_sparsity(act: tuple[jax.Array, ...]) -> jax.Array:
+  """(L,) mean over points of Hoyer's (sqrt(n) - |a|_1/|a|_2) / (sqrt(n) - 1): 1 = one-hot, 0 = flat.
+
+  A point whose activation vector is all zero counts as maximally sparse (1).
+  """
+  out = []
+  for a in act:
+    n = a.shape[-1]
+    l1 = jnp.sum(jnp.abs(a), axis=-1)
+    l2 = jnp.sqrt(jnp.sum(a * a, axis=-1))
+    ratio = jnp.where(l2 > 0, l1 / jnp.where(l2 > 0, l2, 1.0), 0.0)
+    out.append(jnp.mean((jnp.sqrt(n) - ratio) / (jnp.sqrt(n) - 1.0)) if n > 1 else jnp.float32(jnp.nan))
+  return jnp.stack(out)
+
+
+def dead_layer(pre: tuple[jax.Array, ...]) -> jax.Array:
+  """True when some hidden layer is inactive on every point: the output is then constant.
+
+  This is Lu et al.'s "born dead" event when evaluated at initialisation over the input domain.
+  """
+  return jnp.any(jnp.stack([jnp.all(z <= 0) for z in pre]))
+
+
+def born_dead_closed_form(width: int, depth: int) -> float:
+  """Lu et al.: for one input, zero bias and symmetric weights, P(some layer all-zero)."""
+  return 1.0 - (1.0 - 2.0 ** -width) ** depth
+
+
+def born_dead_probability(width: int, depth: int, init: str, points: jax.Array,
+                          num_inits: int, key: jax.Array, in_dim: int | None = None) -> jax.Array:
+  """Fraction of `num_inits` random ReLU networks (one vmapped call) with a dead layer on `points`.
+
+  With `points` a single input this estimates the closed form; with a grid of the input domain
+  it estimates the born-dead probability over the domain, which has no closed form.
+  """
+  relu = parse_activation("relu")
+  in_dim = points.shape[-1] if in_dim is None else in_dim
+
+  def one(k):
+    model = MLP(in_dim, (width,) * depth, 2, relu, init, rngs=nnx.Rngs(params=k))
+    _, inter = model(points)
+    return dead_layer(inter["pre"])
+
+  return jnp.mean(jax.vmap(one)(jax.random.split(key, num_inits)))

@@ -1,0 +1,105 @@
+"""Betti numbers of point clouds, computed the way Naitzat, Zhitnikov, Lim (JMLR 2020) did.
+
+For a point cloud X (a class's points at one layer):
+  1. build an unweighted k-nearest-neighbour graph and symmetrise it (i ~ j when either is among
+     the other's k nearest neighbours),
+  2. take hop-count distances on that graph (disconnected pairs get a finite value above the scale),
+  3. build the Vietoris-Rips complex of that metric at ONE fixed scale (in hops) and read off its
+     Betti numbers with ripser: Betti_k = #points of the dimension-k diagram with birth <= s < death.
+
+Hop distances make the result invariant to how much a layer stretches or shrinks space, which is
+why Naitzat et al. used them: a layer that scales everything by 100 leaves the graph unchanged.
+
+Defaults used by the topology study: DEFAULT_K = 14 neighbours (Naitzat used k about 14) and
+DEFAULT_SCALE = 2 hops. Scale 1 is the clique complex of the graph and keeps small spurious cycles
+from sampling noise; by scale 2 these are filled, while holes several hops across survive. The
+values were chosen so the synthetic shapes of tests/test_topology.py (circle, two circles, disk,
+nine disks, square with nine holes, sphere, solid torus) give their true Betti numbers with a few
+hundred points each. Betti numbers depend on k, scale and sampling density: compare them only at
+equal k, scale and point count.
+
+Ripser's cost grows fast with the number of points inside the scale (dimension 2 needs 3-simplices),
+so clouds larger than `max_points` are subsampled without replacement by a numpy Generator seeded
+with `seed`: the same (cloud, max_points, seed) always gives the same subsample.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import ripser
+import scipy.sparse.csgraph
+import sklearn.neighbors
+
+DEFAULT_K = 14
+DEFAULT_SCALE = 2.0
+DEFAULT_MAX_POINTS = 1000
+
+
+def subsample(points: np.ndarray, max_points: int | None, seed: int) -> np.ndarray:
+  """Deterministic subsample of at most `max_points` rows (np.random.default_rng(seed), no replacement)."""
+  points = np.asarray(points)
+  if max_points is None or len(points) <= max_points:
+    return points
+  idx = np.random.default_rng(seed).choice(len(points), size=max_points, replace=False)
+  return points[np.sort(idx)]  # sorted keeps the original order, so results don't hinge on it
+
+
+def hop_distances(points: np.ndarray, k: int) -> np.ndarray:
+  """Hop counts on the symmetrised unweighted k-NN graph; unreachable pairs are np.inf."""
+  n = len(points)
+  graph = sklearn.neighbors.kneighbors_graph(points, n_neighbors=min(k, n - 1),
+                                             mode="connectivity", include_self=False)
+  graph = graph.maximum(graph.T)
+  return scipy.sparse.csgraph.shortest_path(graph, method="D", directed=False, unweighted=True)
+
+
+def betti_numbers(points: np.ndarray, k: int, scale: float, max_dim: int = 1,
+                  max_points: int | None = DEFAULT_MAX_POINTS, seed: int = 0) -> tuple[int, ...]:
+  """Betti numbers (b0, ..., b_max_dim) of the Rips complex at `scale` hops on the k-NN graph."""
+  points = np.asarray(points, dtype=np.float64)
+  if points.ndim != 2:
+    raise ValueError(f"points must be (N, D), got shape {points.shape}")
+  if k < 1 or scale < 0 or max_dim < 0:
+    raise ValueError(f"need k >= 1, scale >= 0, max_dim >= 0; got k={k}, scale={scale}, max_dim={max_dim}")
+  n = len(points)
+  if n == 0:
+    return (0,) * (max_dim + 1)
+  if n == 1:
+    return (1,) + (0,) * max_dim
+  points = subsample(points, max_points, seed)
+  dist = hop_distances(points, k)
+  # Any finite value above the scale works: with thresh=scale ripser never adds those edges.
+  dist[~np.isfinite(dist)] = scale + 1.0
+  # thresh=scale truncates the filtration at the scale, so classes alive there end with death=inf
+  # and ripser never builds the (much larger) complexes beyond it.
+  dgms = ripser.ripser(dist, distance_matrix=True, maxdim=max_dim, thresh=scale)["dgms"]
+  return tuple(int(np.sum((d[:, 0] <= scale) & (d[:, 1] > scale))) for d in dgms)
+
+
+def betti_per_layer(layer_points: list[np.ndarray], labels: np.ndarray, k: int, scale: float,
+                    max_dim: int, max_points: int | None, seed: int) -> list[dict[int, tuple[int, ...]]]:
+  """For each layer's (N, H) representation, the Betti numbers of every class's points."""
+  labels = np.asarray(labels).reshape(-1)
+  classes = [int(c) for c in np.unique(labels)]
+  out = []
+  for layer, pts in enumerate(layer_points):
+    pts = np.asarray(pts)
+    if len(pts) != len(labels):
+      raise ValueError(f"layer {layer} has {len(pts)} points but there are {len(labels)} labels")
+    # Same seed for every layer: each layer sees the same subsample of the same inputs.
+    out.append({c: betti_numbers(pts[labels == c], k, scale, max_dim, max_points, seed) for c in classes})
+  return out
+
+
+def layers_to_trivial(betti_by_layer: list[dict[int, tuple[int, ...]]],
+                      target: tuple[int, ...] = (1, 0)) -> int | None:
+  """First layer index where every class has Betti numbers `target` (padded with zeros); else None."""
+  for layer, by_class in enumerate(betti_by_layer):
+    if all(_pad(b, len(target)) == _pad(target, len(b)) for b in by_class.values()):
+      return layer
+  return None
+
+
+def _pad(betti: tuple[int, ...], n: int) -> tuple[int, ...]:
+  """Pads with zeros to length n, so (1, 0) and (1, 0, 0) compare equal."""
+  return tuple(betti) + (0,) * max(0, n - len(betti))

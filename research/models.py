@@ -1,0 +1,118 @@
+"""Flax NNX MLP that returns its named intermediates, plus the initialisers it supports.
+
+The forward pass returns (logits, intermediates) where intermediates = {"pre": (z_1, ..., z_L),
+"act": (a_1, ..., a_L)}: every metric (sparsity, activation patterns, linear regions, topology per
+layer) reads these, so no metric needs to know the model's code.
+
+The leaky-family slope lives in the model as a non-trainable `Slope` variable, so models that
+differ only in the slope have the same graph and are vmapped together; PReLU's slope is a `Param`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from research.activations import Activation
+
+Intermediates = dict[str, tuple[jax.Array, ...]]
+
+# Lu, Shin, Su, Karniadakis (2020): RAI draws each row of [W | b] from N(0, sigma^2 / fan_in) with
+# this sigma, then replaces one random entry per row by a Beta(2, 1) draw (always positive).
+RAI_SIGMA = 0.6007
+
+
+class Slope(nnx.Variable):
+  """Negative slope of the leaky family: a vmapped hyper-parameter, not trained."""
+
+
+def _variance_scaling(scale: float, mode: str, distribution: str):
+  init = jax.nn.initializers.variance_scaling(scale, mode, distribution)
+  return lambda key, fan_in, fan_out: (init(key, (fan_in, fan_out), jnp.float32),
+                                       jnp.zeros((fan_out,), jnp.float32))
+
+
+def _rai(key, fan_in: int, fan_out: int):
+  """Randomized asymmetric initialisation of one layer: returns (kernel (in,out), bias (out,))."""
+  k_normal, k_pos, k_beta = jax.random.split(key, 3)
+  # One row per output unit: the unit's fan_in weights followed by its bias.
+  rows = RAI_SIGMA / jnp.sqrt(fan_in) * jax.random.normal(k_normal, (fan_out, fan_in + 1))
+  which = jax.random.randint(k_pos, (fan_out,), 0, fan_in + 1)
+  beta = jax.random.beta(k_beta, 2.0, 1.0, (fan_out,))
+  rows = rows.at[jnp.arange(fan_out), which].set(beta)
+  return rows[:, :fan_in].T, rows[:, fan_in]
+
+
+# name -> (key, fan_in, fan_out) -> (kernel, bias). Zero bias except for RAI, which sets it.
+INITIALISERS: dict[str, Callable] = {
+    "he": _variance_scaling(2.0, "fan_in", "truncated_normal"),
+    "he_normal": _variance_scaling(2.0, "fan_in", "normal"),
+    "lecun": _variance_scaling(1.0, "fan_in", "truncated_normal"),
+    "glorot": _variance_scaling(1.0, "fan_avg", "uniform"),
+    "rai": _rai,
+}
+
+
+def get_initialiser(name: str) -> Callable:
+  """The initialiser registered under `name`; raises ValueError listing the valid names."""
+  if name not in INITIALISERS:
+    raise ValueError(f"unknown initialiser {name!r}; valid initialisers: {', '.join(sorted(INITIALISERS))}")
+  return INITIALISERS[name]
+
+
+class Dense(nnx.Module):
+  """A linear layer whose (kernel, bias) come from a named initialiser."""
+
+  def __init__(self, fan_in: int, fan_out: int, init: str, *, rngs: nnx.Rngs):
+    kernel, bias = get_initialiser(init)(rngs.params(), fan_in, fan_out)
+    self.kernel = nnx.Param(kernel)
+    self.bias = nnx.Param(bias)
+
+  def __call__(self, x: jax.Array) -> jax.Array:
+    # Explicit broadcast of the bias: the tests forbid implicit rank promotion.
+    return x @ self.kernel[...] + jnp.expand_dims(self.bias[...], tuple(range(x.ndim - 1)))
+
+
+class MLP(nnx.Module):
+  """input -> [Dense -> activation] x len(hidden_widths) -> Dense head.
+
+  The head has one logit for two classes (binary cross-entropy) and num_classes logits otherwise.
+  """
+
+  def __init__(self, in_dim: int, hidden_widths: tuple[int, ...], num_classes: int,
+               activation: Activation, init: str, *, slope: jax.Array | float | None = None,
+               rngs: nnx.Rngs):
+    self.activation = activation
+    self.num_classes = num_classes
+    widths = (in_dim, *hidden_widths)
+    self.hidden = nnx.List([Dense(a, b, init, rngs=rngs) for a, b in zip(widths[:-1], widths[1:])])
+    self.head = Dense(widths[-1], 1 if num_classes == 2 else num_classes, init, rngs=rngs)
+    slope = jnp.asarray(activation.slope if slope is None else slope, jnp.float32)
+    if activation.kind.learned_slope:
+      # PReLU as in PyTorch's default: one learned slope per layer.
+      self.slopes = nnx.List([nnx.Param(slope) for _ in hidden_widths])
+    else:
+      self.slope = Slope(slope)
+
+  def layer_slopes(self) -> list[jax.Array]:
+    if self.activation.kind.learned_slope:
+      return [s[...] for s in self.slopes]
+    return [self.slope[...]] * len(self.hidden)
+
+  def __call__(self, x: jax.Array) -> tuple[jax.Array, Intermediates]:
+    pre, act = [], []
+    for layer, slope in zip(self.hidden, self.layer_slopes()):
+      z = layer(x)
+      x = self.activation.kind.fn(z, slope)
+      pre.append(z)
+      act.append(x)
+    return self.head(x), {"pre": tuple(pre), "act": tuple(act)}
+
+
+def dense_weights(params) -> tuple[list[jax.Array], list[jax.Array]]:
+  """(kernels, biases) of hidden layers then head, from an MLP's Param state (for exact metrics)."""
+  layers = [params["hidden"][i] for i in sorted(params["hidden"].keys())] + [params["head"]]
+  return [l["kernel"][...] for l in layers], [l["bias"][...] for l in layers]

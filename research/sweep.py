@@ -1,0 +1,214 @@
+"""A sweep: the grid of a study config split into units of work, each trained in one compiled call.
+
+A unit is (data set, width, depth, activation family): every activation spec of that family
+(relu and every leaky_relu slope are one family), every learning rate and every seed is one model
+of the unit, vmapped together. Each finished unit is written atomically under a hash of its full
+config, so a killed sweep resumes where it stopped; a unit that raises is recorded as failed and
+the others still run. The tidy tables (`results.csv`, one row per model; `curves.csv`, one row per
+model and evaluation step) are assembled from the unit files at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+import traceback
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pandas as pd
+
+from research import datasets, provenance
+from research.activations import Activation, parse_activation
+from research.metrics import evaluation
+from research.store import Store, atomic_write_csv, atomic_write_json, stable_hash
+from research.train import ModelBatch, ModelSpec, TrainSpec, train_models
+from research.validation import validate_study_config
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+  """One compiled training call: the models of one family on one data set and architecture."""
+
+  dataset: str
+  width: int
+  depth: int
+  activations: tuple[Activation, ...]  # all of one family
+
+  @property
+  def family(self) -> str:
+    return self.activations[0].family
+
+  def describe(self) -> str:
+    return f"{self.dataset} w{self.width} d{self.depth} {'/'.join(a.spec for a in self.activations)}"
+
+
+@dataclasses.dataclass
+class SweepSummary:
+  workdir: Path
+  num_models: int
+  num_diverged: int
+  failed_units: list[str]
+  skipped_units: int
+  wall_time_s: float
+
+  def line(self) -> str:
+    status = f"{len(self.failed_units)} units FAILED" if self.failed_units else "all units ok"
+    return (f"{self.workdir}: {self.num_models} models, {self.num_diverged} diverged, {status}, "
+            f"{self.skipped_units} units resumed from disk, {self.wall_time_s:.1f} s; "
+            f"results in {self.workdir / 'results.csv'}")
+
+
+def plan_units(config: ml_collections.ConfigDict) -> list[Unit]:
+  """The units of a study config, in a fixed order."""
+  acts = [parse_activation(s) for s in config.model.activations]
+  families = {}
+  for a in acts:
+    families.setdefault(a.family, []).append(a)
+  return [Unit(d, w, depth, tuple(fam))
+          for d, w, depth, fam in itertools.product(
+              config.data.names, config.model.widths, config.model.depths, families.values())]
+
+
+def unit_models(config, unit: Unit) -> tuple[ModelBatch, list[dict]]:
+  """Per-model arrays of a unit and the label columns of each model's row."""
+  rows = []
+  for act, lr, seed in itertools.product(unit.activations, config.optim.learning_rates,
+                                         range(config.num_seeds)):
+    rows.append(dict(dataset=unit.dataset, activation=act.spec, activation_name=act.name,
+                     family=act.family, slope=act.slope, width=unit.width, depth=unit.depth,
+                     init=config.model.init, lr=float(lr), seed=seed))
+  batch = ModelBatch(
+      seed=np.array([config.seed * 100_003 + r["seed"] for r in rows], np.uint32),
+      slope=np.array([r["slope"] for r in rows], np.float32),
+      lr=np.array([r["lr"] for r in rows], np.float32),
+      data_index=np.array([r["seed"] for r in rows], np.int32))
+  return batch, rows
+
+
+def make_data(config, name: str) -> list[datasets.Dataset]:
+  """One independent draw of the data set per seed, shared by every activation (pairing)."""
+  params = dict(num_train_per_class=config.data.num_train_per_class,
+                num_test_per_class=config.data.num_test_per_class, noise=config.data.noise,
+                **dict(config.data.params.get(name, {})))
+  base = jax.random.fold_in(jax.random.key(config.seed), int(stable_hash(name)[:7], 16))
+  return [datasets.make_dataset(name, jax.random.fold_in(base, s), **params)
+          for s in range(config.num_seeds)]
+
+
+def stack_data(instances: list[datasets.Dataset]) -> dict[str, np.ndarray]:
+  return {k: np.stack([getattr(d, k) for d in instances])
+          for k in ("x_train", "y_train", "x_test", "y_test")}
+
+
+def unit_hash(config, unit: Unit) -> str:
+  """Hash of everything that determines the unit's results."""
+  cfg = config.to_dict()
+  for key in ("names", "params"):
+    cfg["data"].pop(key)
+  cfg["model"].pop("activations")
+  cfg["model"].pop("widths")
+  cfg["model"].pop("depths")
+  cfg.pop("max_models_per_chunk")  # chunking does not change results (tested)
+  return stable_hash(dict(cfg=cfg, dataset=unit.dataset, data_params=dict(config.data.params.get(unit.dataset, {})),
+                          width=unit.width, depth=unit.depth,
+                          activations=[a.spec for a in unit.activations]))
+
+
+def train_spec_of(config) -> TrainSpec:
+  o = config.optim
+  return TrainSpec(optimizer=o.optimizer, momentum=o.momentum, schedule=o.schedule,
+                   halve_every_steps=o.halve_every_steps, num_steps=o.num_steps,
+                   eval_every_steps=o.eval_every_steps, batch_size=o.batch_size)
+
+
+def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bool):
+  """Trains and evaluates one unit; returns (record, arrays) for the store."""
+  batch, rows = unit_models(config, unit)
+  first = instances[0]
+  spec = ModelSpec(first.x_train.shape[1], (unit.width,) * unit.depth, first.num_classes,
+                   unit.activations[0], config.model.init)
+  result = train_models(spec, train_spec_of(config), stack_data(instances), batch,
+                        max_models_per_chunk=config.max_models_per_chunk, progress=progress,
+                        desc=unit.describe())
+  metrics, arrays = evaluation.evaluate_unit(config, spec, result, batch, rows, instances)
+  for i, row in enumerate(rows):
+    row.update(train_acc=float(result.final["train_acc"][i]), test_acc=float(result.final["test_acc"][i]),
+               train_loss=float(result.final["train_loss"][i]), test_loss=float(result.final["test_loss"][i]),
+               diverged=bool(result.diverged[i]), diverged_step=int(result.diverged_step[i]),
+               wall_time_s=result.wall_time_s / len(rows), compile_time_s=result.compile_time_s)
+    row.update(metrics[i])
+    if row["diverged"]:  # a diverged model's metrics describe a frozen, meaningless state
+      for k in metrics[i]:
+        row[k] = float("nan")
+  for k, v in result.curves.items():
+    arrays[f"curve_{k}"] = v
+  return dict(status="ok", unit=unit.describe(), rows=rows), arrays
+
+
+def run_sweep(config: ml_collections.ConfigDict, workdir: str, *, overwrite: bool = False,
+              progress: bool = True) -> SweepSummary:
+  """Runs (or resumes) every unit of a study config and assembles the results tables."""
+  start = time.perf_counter()
+  validate_study_config(config)
+  store = Store(workdir, config.to_dict(), overwrite=overwrite)
+  atomic_write_json(store.root / "config.json",
+                    dict(config=config.to_dict(), config_hash=store.config_hash,
+                         provenance=provenance.collect()))
+  units = plan_units(config)
+  data_cache: dict[str, list[datasets.Dataset]] = {}
+  failed, skipped = [], 0
+  for n, unit in enumerate(units):
+    h = unit_hash(config, unit)
+    if store.has_unit(h) and store.read_unit(h)["status"] == "ok":
+      skipped += 1
+      continue
+    if progress:
+      print(f"[{n + 1}/{len(units)}] {unit.describe()}", flush=True)
+    try:
+      if unit.dataset not in data_cache:
+        data_cache[unit.dataset] = make_data(config, unit.dataset)
+      record, arrays = run_unit(config, unit, data_cache[unit.dataset], progress)
+    except Exception as e:  # recorded, and the other units still run
+      record, arrays = dict(status="failed", unit=unit.describe(), error=f"{type(e).__name__}: {e}",
+                            traceback=traceback.format_exc()), None
+      failed.append(f"{unit.describe()}: {type(e).__name__}: {e}")
+    store.write_unit(h, record, arrays)
+  results, curves = assemble(store, config, units)
+  return SweepSummary(store.root, len(results), int(results["diverged"].sum()) if len(results) else 0,
+                      failed, skipped, time.perf_counter() - start)
+
+
+def assemble(store: Store, config, units: list[Unit]) -> tuple[pd.DataFrame, pd.DataFrame]:
+  """Writes results.csv and curves.csv from the unit files, in unit order."""
+  rows, curve_frames = [], []
+  for unit in units:
+    h = unit_hash(config, unit)
+    if not store.has_unit(h):
+      continue
+    record = store.read_unit(h)
+    if record["status"] != "ok":
+      continue
+    arrays = store.read_arrays(h)
+    for i, row in enumerate(record["rows"]):
+      row = dict(row, unit=h, model_index=i)
+      rows.append(row)
+      steps = arrays["curve_step"]
+      curve_frames.append(pd.DataFrame(dict(
+          unit=h, model_index=i, dataset=row["dataset"], activation=row["activation"],
+          width=row["width"], depth=row["depth"], lr=row["lr"], seed=row["seed"], step=steps,
+          **{k[len("curve_"):]: arrays[k][:, i] for k in arrays
+             if k.startswith("curve_") and k != "curve_step"})))
+  results = pd.DataFrame(rows)
+  curves = pd.concat(curve_frames, ignore_index=True) if curve_frames else pd.DataFrame()
+  atomic_write_csv(store.root / "results.csv", results)
+  atomic_write_csv(store.root / "curves.csv", curves)
+  return results, curves
+
+
+def load_results(workdir: str | Path) -> pd.DataFrame:
+  return pd.read_csv(Path(workdir) / "results.csv")

@@ -1,0 +1,320 @@
+"""The many-model training engine.
+
+M models that share an architecture (widths, depth, activation family, initialiser) are trained in
+one compiled program: `jax.vmap` over the model axis (init seed, leaky slope, learning rate, data
+set instance) and `lax.scan` over steps. Steps run in chunks of `eval_every_steps` so a progress
+bar advances and train/test metrics are logged between chunks; every chunk calls the same compiled
+function. A model whose loss or parameters become non-finite is frozen at its last finite state and
+marked diverged with the step; the other models in the batch are untouched (their arithmetic never
+reads another model's values).
+
+The model axis is laid out over every local device with a `NamedSharding` (on one CPU this is a
+no-op) and processed in equal-size chunks (the last one padded) so a sweep of any size compiles
+once and fits a memory budget.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec as P
+from tqdm.auto import tqdm
+
+from research.activations import Activation
+from research.models import MLP
+
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("constant", "cosine", "halve_every")
+
+# Incremented each time the chunk function is traced: tests use it to check one compile per shape.
+TRACE_COUNT = {"train_chunk": 0}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+  """What fixes the compiled graph: shapes, activation family and initialiser."""
+
+  in_dim: int
+  hidden_widths: tuple[int, ...]
+  num_classes: int
+  activation: Activation  # its slope is only the default; per-model slopes are vmapped
+  init: str
+
+  def build(self, key: jax.Array, slope: jax.Array | float | None = None) -> MLP:
+    return MLP(self.in_dim, self.hidden_widths, self.num_classes, self.activation, self.init,
+               slope=slope, rngs=nnx.Rngs(params=key))
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSpec:
+  """Optimiser, schedule and step budget (static: shared by every model of a batch)."""
+
+  optimizer: str = "adam"
+  momentum: float = 0.9  # sgd only
+  schedule: str = "constant"
+  halve_every_steps: int = 2500  # Naitzat et al.'s schedule
+  num_steps: int = 2000
+  eval_every_steps: int = 250
+  batch_size: int = 0  # 0 = full batch
+
+  def relative_schedule(self) -> optax.Schedule:
+    """Multiplier of each model's base learning rate at a step (1.0 at step 0)."""
+    if self.schedule == "constant":
+      return optax.constant_schedule(1.0)
+    if self.schedule == "cosine":
+      return optax.cosine_decay_schedule(1.0, self.num_steps)
+    if self.schedule == "halve_every":
+      return optax.exponential_decay(1.0, self.halve_every_steps, 0.5, staircase=True)
+    raise ValueError(f"unknown schedule {self.schedule!r}; valid schedules: {', '.join(SCHEDULES)}")
+
+  def direction(self) -> optax.GradientTransformation:
+    """The optimiser without its learning rate, which is applied per model (it is vmapped)."""
+    if self.optimizer == "adam":
+      base = optax.scale_by_adam()
+    elif self.optimizer == "sgd":
+      base = optax.trace(decay=self.momentum) if self.momentum else optax.identity()
+    else:
+      raise ValueError(f"unknown optimizer {self.optimizer!r}; valid optimizers: {', '.join(OPTIMIZERS)}")
+    return optax.chain(base, optax.scale_by_schedule(self.relative_schedule()))
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelBatch:
+  """Per-model values, each of shape (M,): what the vmapped program varies."""
+
+  seed: np.ndarray  # init and minibatch randomness
+  slope: np.ndarray  # leaky slope (initial slope for prelu; ignored by smooth activations)
+  lr: np.ndarray
+  data_index: np.ndarray  # which data set instance (leading axis of the stacked data)
+
+  def __post_init__(self):
+    sizes = {len(np.asarray(v)) for v in dataclasses.asdict(self).values()}
+    if len(sizes) != 1:
+      raise ValueError(f"ModelBatch fields must have equal lengths, got {dataclasses.asdict(self)}")
+
+  def __len__(self) -> int:
+    return len(self.seed)
+
+  def take(self, idx: np.ndarray) -> "ModelBatch":
+    return ModelBatch(*(np.asarray(getattr(self, f.name))[idx] for f in dataclasses.fields(self)))
+
+
+@dataclasses.dataclass
+class TrainResult:
+  """Everything the engine returns, as host numpy arrays with a leading model axis."""
+
+  params: Any  # nnx.State of Params, leaves (M, ...)
+  rest: Any  # nnx.State of the other variables (the leaky slope), leaves (M, ...)
+  curves: dict[str, np.ndarray]  # name -> (num_evals, M); "step" -> (num_evals,)
+  diverged: np.ndarray  # (M,) bool
+  diverged_step: np.ndarray  # (M,) int, -1 if never
+  final: dict[str, np.ndarray]  # train/test loss and accuracy at the end, (M,)
+  wall_time_s: float
+  compile_time_s: float
+
+
+# ----------------------------------------------------------------------------- pure functions
+
+def init_model(spec: ModelSpec, seed: jax.Array, slope: jax.Array):
+  """Initial (params, rest) of one model: the init key is derived from its seed alone."""
+  model = spec.build(jax.random.fold_in(jax.random.key(seed), 0), slope)
+  _, params, rest = nnx.split(model, nnx.Param, ...)
+  return params, rest
+
+
+def graphdef_of(spec: ModelSpec):
+  """The static graph of a model, obtained without allocating its weights."""
+  return nnx.graphdef(nnx.eval_shape(lambda: spec.build(jax.random.key(0))))
+
+
+def forward(graphdef, params, rest, x):
+  """Logits and intermediates of one model."""
+  return nnx.merge(graphdef, params, rest)(x)
+
+
+def loss_and_accuracy(logits: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """Mean cross-entropy and accuracy; a single logit means binary classification."""
+  if logits.shape[-1] == 1:
+    z = logits[..., 0]
+    loss = optax.sigmoid_binary_cross_entropy(z, y.astype(z.dtype)).mean()
+    pred = (z > 0).astype(y.dtype)
+  else:
+    loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+    pred = jnp.argmax(logits, axis=-1).astype(y.dtype)
+  return loss, (pred == y).mean()
+
+
+def predict(logits: jax.Array) -> jax.Array:
+  """Predicted class from logits (binary head: logit > 0)."""
+  if logits.shape[-1] == 1:
+    return (logits[..., 0] > 0).astype(jnp.int32)
+  return jnp.argmax(logits, axis=-1).astype(jnp.int32)
+
+
+def _all_finite(tree) -> jax.Array:
+  return jnp.all(jnp.stack([jnp.all(jnp.isfinite(l)) for l in jax.tree.leaves(tree)]))
+
+
+def train_chunk(graphdef, train_spec: TrainSpec, carry, x, y, seed, lr, start_step, num_steps: int):
+  """`num_steps` optimiser steps of one model, from `start_step`, in one `lax.scan`."""
+  TRACE_COUNT["train_chunk"] += 1
+  tx = train_spec.direction()
+  batch_key = jax.random.fold_in(jax.random.key(seed), 1)
+  n = x.shape[0]
+
+  def loss_fn(params, rest, xb, yb):
+    logits, _ = forward(graphdef, params, rest, xb)
+    return loss_and_accuracy(logits, yb)[0]
+
+  def step(carry, step_index):
+    params, rest, opt_state, diverged, diverged_step = carry
+    if train_spec.batch_size and train_spec.batch_size < n:
+      idx = jax.random.permutation(jax.random.fold_in(batch_key, step_index), n)[:train_spec.batch_size]
+      xb, yb = x[idx], y[idx]
+    else:
+      xb, yb = x, y
+    loss, grads = jax.value_and_grad(loss_fn)(params, rest, xb, yb)
+    direction, new_opt_state = tx.update(grads, opt_state, params)
+    new_params = optax.apply_updates(params, jax.tree.map(lambda d: -lr * d, direction))
+    ok = jnp.isfinite(loss) & _all_finite(new_params)
+    newly_diverged = ~diverged & ~ok
+    keep = diverged | ~ok  # frozen at the last finite state
+    params = jax.tree.map(lambda old, new: jnp.where(keep, old, new), params, new_params)
+    opt_state = jax.tree.map(lambda old, new: jnp.where(keep, old, new), opt_state, new_opt_state)
+    diverged_step = jnp.where(newly_diverged, step_index, diverged_step)
+    return (params, rest, opt_state, diverged | ~ok, diverged_step), None
+
+  steps = start_step + jnp.arange(num_steps)
+  carry, _ = jax.lax.scan(step, carry, steps)
+  return carry
+
+
+def evaluate(graphdef, params, rest, x, y):
+  """(loss, accuracy) of one model on (x, y)."""
+  logits, _ = forward(graphdef, params, rest, x)
+  return loss_and_accuracy(logits, y)
+
+
+# ----------------------------------------------------------------------------- the engine
+
+def model_mesh() -> Mesh:
+  """A 1-D mesh named 'models' over every device (a single CPU device is a trivial mesh)."""
+  # Auto axes: XLA propagates the model-axis sharding through vmap (Explicit axes would demand
+  # every intermediate be annotated).
+  return jax.make_mesh((jax.device_count(),), ("models",), axis_types=(AxisType.Auto,))
+
+
+# The batched steps are module-level jitted functions with the graph and the training spec as
+# static arguments, so every call with the same architecture and shapes reuses one compilation.
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "train_spec", "num_steps"),
+                   donate_argnums=(0,))
+def train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, *, graphdef,
+                      train_spec: TrainSpec, num_steps: int):
+  """`train_chunk` vmapped over the model axis; each model reads its own data instance."""
+  def one(carry, data_index, seed, lr):
+    return train_chunk(graphdef, train_spec, carry, x_all[data_index], y_all[data_index],
+                       seed, lr, start_step, num_steps)
+  return jax.vmap(one)(carry, data_index, seed, lr)
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef",))
+def evaluate_batch(params, rest, x_all, y_all, data_index, *, graphdef):
+  """(loss, accuracy) per model, each on its own data instance."""
+  return jax.vmap(lambda p, r, i: evaluate(graphdef, p, r, x_all[i], y_all[i]))(
+      params, rest, data_index)
+
+
+@functools.partial(jax.jit, static_argnames=("spec", "train_spec"))
+def init_batch(seed, slope, *, spec: ModelSpec, train_spec: TrainSpec):
+  """Initial (params, rest, opt_state) of every model."""
+  params, rest = jax.vmap(lambda s, sl: init_model(spec, s, sl))(seed, slope)
+  return params, rest, jax.vmap(train_spec.direction().init)(params)
+
+
+def _pad_to(batch: ModelBatch, size: int) -> ModelBatch:
+  """Pads a batch to `size` models by repeating its last model (results of pads are dropped)."""
+  idx = np.concatenate([np.arange(len(batch)), np.full(size - len(batch), len(batch) - 1)])
+  return batch.take(idx.astype(int))
+
+
+def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndarray],
+                 batch: ModelBatch, *, max_models_per_chunk: int = 1024,
+                 progress: bool = True, desc: str = "") -> TrainResult:
+  """Trains every model of `batch` on its data instance; returns stacked results.
+
+  data: x_train (I, N, D), y_train (I, N), x_test (I, N_test, D), y_test (I, N_test), where I is
+  the number of data set instances that `batch.data_index` points into.
+  """
+  start = time.perf_counter()
+  mesh = model_mesh()
+  n_dev = mesh.devices.size
+  num_models = len(batch)
+  chunk_size = min(max_models_per_chunk, num_models)
+  chunk_size = int(math.ceil(chunk_size / n_dev) * n_dev)  # every device gets the same share
+  num_chunks = int(math.ceil(num_models / chunk_size))
+  graphdef = graphdef_of(spec)
+  models = NamedSharding(mesh, P("models"))
+  replicated = NamedSharding(mesh, P())
+  arrays = {k: jax.device_put(jnp.asarray(v), replicated) for k, v in data.items()}
+
+  eval_steps = list(range(0, train_spec.num_steps, train_spec.eval_every_steps))
+  bounds = eval_steps[1:] + [train_spec.num_steps]
+  outputs = []
+  compile_time = 0.0
+  bar = tqdm(total=num_chunks * train_spec.num_steps * chunk_size, unit="model-step",
+             unit_scale=True, disable=not progress, desc=desc or "train", leave=False)
+  for c in range(num_chunks):
+    idx = np.arange(c * chunk_size, min((c + 1) * chunk_size, num_models))
+    sub = _pad_to(batch.take(idx), chunk_size)
+    put = lambda a, dtype: jax.device_put(jnp.asarray(a, dtype), models)
+    seed, slope = put(sub.seed, jnp.uint32), put(sub.slope, jnp.float32)
+    lr, data_index = put(sub.lr, jnp.float32), put(sub.data_index, jnp.int32)
+    carry = (*init_batch(seed, slope, spec=spec, train_spec=train_spec),
+             put(np.zeros(chunk_size), jnp.bool_), put(np.full(chunk_size, -1), jnp.int32))
+    curves = {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
+    for lo, hi in zip(eval_steps, bounds):
+      t0 = time.perf_counter()
+      traces = TRACE_COUNT["train_chunk"]
+      carry = train_chunk_batch(carry, arrays["x_train"], arrays["y_train"], data_index, seed, lr,
+                                jnp.int32(lo), graphdef=graphdef, train_spec=train_spec,
+                                num_steps=hi - lo)
+      if TRACE_COUNT["train_chunk"] != traces:  # this call compiled: count it as compile time
+        jax.block_until_ready(carry)
+        compile_time += time.perf_counter() - t0
+      for split in ("train", "test"):
+        loss, acc = evaluate_batch(carry[0], carry[1], arrays[f"x_{split}"], arrays[f"y_{split}"],
+                                   data_index, graphdef=graphdef)
+        curves[f"{split}_loss"].append(loss)
+        curves[f"{split}_acc"].append(acc)
+      bar.update((hi - lo) * chunk_size)
+    keep = len(idx)
+    host = jax.device_get((carry, curves))
+    (params, rest, _, diverged, diverged_step), curves = host
+    outputs.append(dict(
+        params=jax.tree.map(lambda a: a[:keep], params),
+        rest=jax.tree.map(lambda a: a[:keep], rest),
+        diverged=diverged[:keep], diverged_step=diverged_step[:keep],
+        curves={k: np.stack(v)[:, :keep] for k, v in curves.items()}))
+  bar.close()
+  cat = lambda *xs: np.concatenate(xs, axis=0)
+  curves = {k: np.concatenate([o["curves"][k] for o in outputs], axis=1) for k in outputs[0]["curves"]}
+  curves["step"] = np.asarray(bounds)
+  return TrainResult(
+      params=jax.tree.map(cat, *[o["params"] for o in outputs]),
+      rest=jax.tree.map(cat, *[o["rest"] for o in outputs]),
+      curves=curves,
+      diverged=cat(*[o["diverged"] for o in outputs]),
+      diverged_step=cat(*[o["diverged_step"] for o in outputs]),
+      final={k: v[-1] for k, v in curves.items() if k != "step"},
+      wall_time_s=time.perf_counter() - start,
+      compile_time_s=compile_time)

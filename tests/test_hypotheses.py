@@ -1,0 +1,260 @@
+"""Tests of hypothesis discovery and evaluation on synthetic results tables."""
+
+import dataclasses
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research import hypotheses, stats
+from research.hypotheses import Hypothesis
+
+SHIPPED = {"relu_separates_better", "relu_vs_leaky02_agreement", "width_makes_death_harmless",
+           "relu_sparser"}
+ACTIVATIONS = {"relu": ("relu", 0.0), "leaky_relu:0.01": ("leaky_relu", 0.01)}
+
+_PLANTED = """\
+from research.hypotheses import Hypothesis
+
+HYPOTHESIS = Hypothesis(
+    claim="Planted: ReLU beats LeakyReLU(0.01) on test accuracy.",
+    study="relu_vs_leaky",
+    factor="activation",
+    treatment="relu",
+    control="leaky_relu:0.01",
+    metric="test_acc",
+    direction="greater",
+    min_effect=0.01,
+    conditions={"dataset": ["spirals", "rings"]},
+    num_seeds=12,
+)
+"""
+
+
+def make_results(effect: float, num_seeds: int = 12, datasets=("spirals", "rings"), lrs=(0.01,),
+                 seed: int = 0) -> pd.DataFrame:
+  """One row per model; relu = leaky + effect + small noise, paired by a per-seed baseline."""
+  rng = np.random.default_rng(seed)
+  rows = []
+  for dataset in datasets:
+    for lr in lrs:
+      for s in range(num_seeds):
+        baseline = rng.uniform(0.6, 0.9)  # what the shared initial key and data give
+        for spec, (name, slope) in ACTIVATIONS.items():
+          acc = baseline + (effect + 0.005 * rng.normal() if spec == "relu" else 0.0)
+          rows.append(dict(dataset=dataset, activation=spec, activation_name=name, slope=slope,
+                           width=8, depth=3, lr=lr, seed=s, init="he", diverged=False, test_acc=acc))
+  return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def planted_dir(tmp_path):
+  (tmp_path / "planted_effect.py").write_text(_PLANTED)
+  return tmp_path
+
+
+def _hypothesis(**overrides) -> Hypothesis:
+  fields = dict(claim="c", study="relu_vs_leaky", factor="activation", treatment="relu",
+                control="leaky_relu:0.01", metric="test_acc", direction="greater", min_effect=0.01,
+                conditions={"dataset": ["spirals", "rings"]}, num_seeds=12, name="h")
+  return Hypothesis(**{**fields, **overrides})
+
+
+def test_discovery_finds_shipped_hypotheses():
+  found = hypotheses.discover()
+  assert SHIPPED <= set(found)
+  for name, h in found.items():
+    assert h.name == name and isinstance(h, Hypothesis)
+  assert found["relu_separates_better"].control == "leaky_relu:0.01"
+
+
+def test_planted_effect_in_extra_dir_is_supported_and_reported(planted_dir):
+  h = hypotheses.get_hypothesis("planted_effect", extra_dirs=[planted_dir])
+  assert h.name == "planted_effect"  # defaulted to the file stem
+  result = hypotheses.evaluate(h, make_results(effect=0.05))
+  assert result.verdict == stats.SUPPORTED
+  assert result.counts == {stats.SUPPORTED: 2, stats.REFUTED: 0, stats.INCONCLUSIVE: 0}
+  assert list(result.cells["dataset"]) == ["spirals", "rings"]
+  assert (result.cells["n"] == 12).all() and (result.cells["n_excluded"] == 0).all()
+  assert (result.cells["p_holm"] >= result.cells["p"]).all()
+  np.testing.assert_allclose(result.cells["p_holm"], stats.holm(result.cells["p"]))
+  report = result.to_markdown()
+  for text in (h.claim, "SUPPORTED", "supported in 2 of 2 cells", stats.VERDICT_RULE, "| dataset |"):
+    assert text in report
+
+
+def test_no_effect_is_not_supported_and_reverse_effect_refuted(planted_dir):
+  h = hypotheses.get_hypothesis("planted_effect", extra_dirs=[planted_dir])
+  assert hypotheses.evaluate(h, make_results(effect=0.0)).verdict != stats.SUPPORTED
+  assert hypotheses.evaluate(h, make_results(effect=-0.05)).verdict == stats.REFUTED
+
+
+def test_unknown_name_lists_valid_names():
+  with pytest.raises(ValueError, match="relu_separates_better") as e:
+    hypotheses.get_hypothesis("relu_is_best")
+  assert "relu_is_best" in str(e.value)
+
+
+def test_duplicate_names_raise(tmp_path):
+  (tmp_path / "relu_sparser.py").write_text(_PLANTED)
+  with pytest.raises(ValueError, match="defined twice"):
+    hypotheses.discover([tmp_path])
+
+
+def test_file_without_hypothesis_raises(tmp_path):
+  (tmp_path / "empty.py").write_text("X = 1\n")
+  (tmp_path / "_helper.py").write_text("raise RuntimeError('underscore files are skipped')\n")
+  with pytest.raises(ValueError, match="HYPOTHESIS"):
+    hypotheses.discover([tmp_path])
+
+
+def test_missing_extra_dir_raises(tmp_path):
+  with pytest.raises(ValueError, match="does not exist"):
+    hypotheses.discover([tmp_path / "nowhere"])
+
+
+@pytest.mark.parametrize("overrides, match", [
+    (dict(direction="bigger"), "direction 'bigger' is not one of"),
+    (dict(num_seeds=0), "num_seeds"),
+    (dict(num_seeds=2.5), "num_seeds"),
+    (dict(min_effect=-0.1), "min_effect"),
+    (dict(min_effect=float("inf")), "min_effect"),
+    (dict(claim=""), "claim"),
+    (dict(metric=""), "metric"),
+    (dict(control="relu"), "treatment and control"),
+    (dict(control="leaky_relu:0.010"), "canonical spec 'leaky_relu:0.01'"),
+    (dict(control="leakyrelu"), "valid activations"),
+    (dict(conditions={"activation": ["relu"]}), "conditions cannot include 'activation'"),
+    (dict(conditions={"dataset": "spirals"}), "non-empty list"),
+    (dict(conditions={"dataset": []}), "non-empty list"),
+    (dict(conditions=["dataset"]), "conditions must be a dict"),
+    (dict(config_overrides=None), "config_overrides"),
+])
+def test_bad_fields_raise(overrides, match):
+  with pytest.raises(ValueError, match=match):
+    _hypothesis(**overrides)
+
+
+def test_missing_column_raises_naming_it():
+  results = make_results(effect=0.05)
+  with pytest.raises(ValueError, match="metric column 'dead_fraction'.*available columns: dataset"):
+    hypotheses.evaluate(_hypothesis(metric="dead_fraction"), results)
+  with pytest.raises(ValueError, match="condition column 'depthh'"):
+    hypotheses.evaluate(_hypothesis(conditions={"depthh": [3]}), results)
+
+
+def test_absent_treatment_value_raises():
+  with pytest.raises(ValueError, match="control 'leaky_relu:0.2' never appears"):
+    hypotheses.evaluate(_hypothesis(control="leaky_relu:0.2"), make_results(effect=0.05))
+
+
+def test_pairing_is_by_seed_not_row_order():
+  results = make_results(effect=0.05)
+  # Exact per-seed differences: correct pairing gives the constant 0.05 in every pair.
+  relu = results["activation"] == "relu"
+  results.loc[relu, "test_acc"] = results.loc[~relu, "test_acc"].to_numpy() + 0.05
+  h = _hypothesis()
+  result = hypotheses.evaluate(h, results)
+  np.testing.assert_allclose(result.cells[["mean_diff", "ci_low", "ci_high"]], 0.05)
+  shuffled = results.sample(frac=1.0, random_state=3)
+  pd.testing.assert_frame_equal(hypotheses.evaluate(h, shuffled).cells, result.cells)
+
+
+def test_shuffled_rows_give_the_same_result():
+  results = make_results(effect=0.02)
+  h = _hypothesis()
+  expected = hypotheses.evaluate(h, results).cells
+  shuffled = results.sample(frac=1.0, random_state=7).reset_index(drop=True)
+  pd.testing.assert_frame_equal(hypotheses.evaluate(h, shuffled).cells, expected)
+
+
+def test_dropped_control_row_excludes_its_pair():
+  results = make_results(effect=0.05)
+  lost = results.index[(results["activation"] == "leaky_relu:0.01") & (results["seed"] == 4)
+                       & (results["dataset"] == "rings")]
+  cells = hypotheses.evaluate(_hypothesis(), results.drop(lost)).cells.set_index("dataset")
+  assert cells.loc["rings", "n"] == 11 and cells.loc["rings", "n_excluded"] == 1
+  assert cells.loc["rings", "n_unpaired"] == 1
+  assert cells.loc["spirals", "n"] == 12 and cells.loc["spirals", "n_excluded"] == 0
+
+
+def test_diverged_rows_are_excluded_and_counted():
+  results = make_results(effect=0.05)
+  bad = (results["activation"] == "relu") & (results["seed"].isin([0, 1])) & (results["dataset"] == "spirals")
+  results.loc[bad, "diverged"] = True
+  results.loc[bad, "test_acc"] = 123.0  # a diverged run's number must never reach the statistics
+  result = hypotheses.evaluate(_hypothesis(), results)
+  cells = result.cells.set_index("dataset")
+  assert cells.loc["spirals", "n_diverged"] == 2 and result.n_diverged == 2
+  assert cells.loc["spirals", "n"] == 10 and cells.loc["spirals", "n_unpaired"] == 2
+  assert cells.loc["spirals", "mean_diff"] < 0.1
+  assert "2 diverged rows" in result.to_markdown()
+
+
+def test_nan_metric_pairs_are_excluded_and_counted():
+  results = make_results(effect=0.05)
+  results.loc[(results["seed"] == 3) & (results["dataset"] == "rings") & (results["activation"] == "relu"),
+              "test_acc"] = np.nan
+  cells = hypotheses.evaluate(_hypothesis(), results).cells.set_index("dataset")
+  assert cells.loc["rings", "n"] == 11 and cells.loc["rings", "n_nonfinite"] == 1
+  assert cells.loc["rings", "n_excluded"] == 1
+
+
+def test_design_columns_outside_the_conditions_are_paired_not_mixed():
+  results = make_results(effect=0.05, lrs=(0.01, 0.1))
+  cells = hypotheses.evaluate(_hypothesis(), results).cells
+  assert (cells["n"] == 24).all()  # seeds x learning rates, each paired within its lr
+
+
+def test_ambiguous_pairing_raises():
+  results = make_results(effect=0.05)
+  results = pd.concat([results, results.iloc[:1]])  # the same run twice
+  with pytest.raises(ValueError, match="share the pairing key"):
+    hypotheses.evaluate(_hypothesis(), results)
+
+
+def test_empty_cell_is_inconclusive_and_noted():
+  h = _hypothesis(conditions={"dataset": ["spirals", "moons"]})
+  result = hypotheses.evaluate(h, make_results(effect=0.05))
+  cells = result.cells.set_index("dataset")
+  assert cells.loc["moons", "n"] == 0 and cells.loc["moons", "verdict"] == stats.INCONCLUSIVE
+  assert cells.loc["spirals", "verdict"] == stats.SUPPORTED
+  assert result.verdict == stats.INCONCLUSIVE
+  assert any("moons" in note for note in result.notes)
+
+
+def test_conditions_over_two_columns_make_a_grid():
+  results = make_results(effect=0.05)
+  results.loc[results["seed"] % 2 == 1, "width"] = 32
+  h = _hypothesis(conditions={"dataset": ["spirals", "rings"], "width": [8, 32]})
+  cells = hypotheses.evaluate(h, results).cells
+  assert len(cells) == 4 and list(cells.columns[:2]) == ["dataset", "width"]
+  assert (cells["n"] == 6).all()
+
+
+def test_factor_other_than_activation():
+  results = make_results(effect=0.05)
+  wide = results.assign(width=32, test_acc=results["test_acc"] + 0.1)
+  h = _hypothesis(factor="width", treatment=32, control=8, conditions={"activation": ["relu"]},
+                  min_effect=0.05)
+  cells = hypotheses.evaluate(h, pd.concat([results, wide])).cells
+  assert (cells["n"] == 24).all()  # 12 seeds x 2 data sets, paired within the data set
+  np.testing.assert_allclose(cells["mean_diff"], 0.1)
+  assert cells["verdict"].tolist() == [stats.SUPPORTED]
+
+
+def test_fewer_seeds_than_planned_is_noted():
+  result = hypotheses.evaluate(_hypothesis(num_seeds=20), make_results(effect=0.05))
+  assert any("fewer than the 20 planned" in note for note in result.notes)
+
+
+def test_hypothesis_is_frozen():
+  h = _hypothesis()
+  with pytest.raises(dataclasses.FrozenInstanceError):
+    h.metric = "train_acc"
+
+
+def test_markdown_table_escapes_and_formats():
+  table = hypotheses.markdown_table(pd.DataFrame({"a|b": ["x|y"], "v": [0.123456]}))
+  assert table.splitlines() == ["| a\\|b | v |", "|---|---|", "| x\\|y | 0.1235 |"]
