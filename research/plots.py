@@ -43,7 +43,8 @@ def metric_by_activation(results: pd.DataFrame, metric: str, label: str, path: P
   ok = results[~results["diverged"].astype(bool)].copy()
   ok["architecture"] = "width " + ok["width"].astype(str) + ", depth " + ok["depth"].astype(str)
   g = sns.catplot(data=ok, x="activation", y=metric, hue="architecture", col="dataset",
-                  kind="point", errorbar=CI, dodge=0.4, order=_activation_order(results),
+                  kind="point", errorbar=CI, order=_activation_order(results),
+                  dodge=0.4 if ok["architecture"].nunique() > 1 else False,
                   height=4, aspect=1.3, capsize=0.1, linestyle="none")
   g.set_axis_labels("activation", label)
   g.set_titles("data set: {col_name}")

@@ -24,8 +24,8 @@ def _fail(field: str, value, valid: str):
 
 def _int(field: str, value, low: int, high: float = math.inf) -> int:
   if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
-    bound = f"<= {high}" if high != math.inf else ""
-    _fail(field, value, f"must be an integer >= {low} {bound}".strip())
+    bound = f" and <= {high}" if high != math.inf else ""
+    _fail(field, value, f"must be an integer >= {low}{bound}")
   return int(value)
 
 
@@ -54,8 +54,9 @@ def validate_study_config(c) -> None:
   for name in c.data.params.keys():
     if name not in c.data.names:
       _fail("data.params", name, f"keys must be data sets of data.names: {', '.join(c.data.names)}")
-  _int("data.num_train_per_class", c.data.num_train_per_class, 2)
-  _int("data.num_test_per_class", c.data.num_test_per_class, 1)
+  # The upper bounds keep a typo (an extra zero or three) from exhausting memory.
+  _int("data.num_train_per_class", c.data.num_train_per_class, 2, 1_000_000)
+  _int("data.num_test_per_class", c.data.num_test_per_class, 1, 1_000_000)
   _float("data.noise", c.data.noise, 0.0)
   for name in c.data.names:
     params = dict(num_train_per_class=c.data.num_train_per_class,
@@ -64,7 +65,7 @@ def validate_study_config(c) -> None:
     try:
       datasets.validate_dataset_params(name, params)
     except ValueError as e:
-      raise ConfigError(f"config.data ({name}): {e}") from None
+      raise ConfigError(f"config.data.params ({name}): {e}") from None
 
   for spec in _sequence("model.activations", c.model.activations):
     try:

@@ -335,6 +335,10 @@ def test_bad_values_raise_before_generation(name, params, param, value):
 def test_good_values_pass_validation():
   validate_dataset_params("rings", dict(num_rings=3, radii=((0, 1), (2, 3), (4, 5)), noise=0.5))
   validate_dataset_params("d2", dict(tube_radius=0.4, spacing=4.0))
+  ds = make_dataset("spirals", _key(), num_train_per_class=np.int64(5), noise=np.float32(0.5),
+                    num_test_per_class=5)
+  assert ds.x_train.shape == (10, 2) and type(ds.params["num_train_per_class"]) is int
+  json.dumps(ds.params)  # numpy scalars from a sweep still serialise
 
 
 def test_registration_rejects_generators_the_validator_cannot_resolve():

@@ -80,8 +80,9 @@ def register(name: str, check: Callable[..., None] | None = None):
            if p.kind is not p.KEYWORD_ONLY or p.default is p.empty]
     missing = [p for p in _COMMON_PARAMS if p not in signature.parameters]
     if not params or params[0].name != "key" or bad or missing:
-      raise TypeError(f"data set {name!r}: signature must be fn(key, *, {', '.join(_COMMON_PARAMS)}, "
-                      f"...) with defaults; bad parameters {bad}, missing {missing}")
+      raise TypeError(f"data set {name!r}: signature must be fn(key, *, "
+                      f"{', '.join(_COMMON_PARAMS)}, ...) with keyword-only defaults; "
+                      f"bad parameters {bad}, missing {missing}")
     _ENTRIES[name] = _Entry(signature, check)
 
     @functools.wraps(fn)
@@ -116,10 +117,12 @@ def _resolve(name: str, params: dict[str, Any]) -> dict[str, Any]:
     if param not in valid:
       raise ValueError(f"{name}: unknown parameter {param!r}; valid parameters: {', '.join(valid)}")
   resolved = {p: params.get(p, entry.signature.parameters[p].default) for p in valid}
+  # numpy scalars (e.g. from a sweep array) as Python numbers, so params go straight to JSON.
+  resolved = {p: v.item() if isinstance(v, np.generic) else v for p, v in resolved.items()}
   try:
-    _common.check_int(resolved, "num_train_per_class", low=1)
-    _common.check_int(resolved, "num_test_per_class", low=1)
-    _common.check_float(resolved, "noise", low=0.0)
+    for count in ("num_train_per_class", "num_test_per_class"):
+      _common.check_int(count, resolved[count], low=1)
+    _common.check_float("noise", resolved["noise"], low=0.0)
     if entry.check is not None:
       entry.check(**resolved)
   except ValueError as e:

@@ -20,9 +20,8 @@ _CHUNK = 4096
 # --- parameter checks: raise ValueError naming parameter, value and valid range -------------------
 
 
-def check_int(params: dict[str, Any], name: str, low: int, high: int | None = None) -> int:
-  """params[name] as an int in [low, high]; raises ValueError naming the parameter otherwise."""
-  value = params[name]
+def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+  """`value` as an int in [low, high]; raises ValueError naming the parameter otherwise."""
   valid = f">= {low}" if high is None else f"in [{low}, {high}]"
   # bool is an int subclass; True as a count is always a config mistake.
   if (not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_))
@@ -31,14 +30,12 @@ def check_int(params: dict[str, Any], name: str, low: int, high: int | None = No
   return int(value)
 
 
-def check_float(params: dict[str, Any], name: str, low: float | None = None,
-                high: float | None = None, low_open: bool = False, high_open: bool = False,
-                why: str = "") -> float:
-  """params[name] as a finite float between low and high (open ends as flagged); raises otherwise.
+def check_float(name: str, value: Any, low: float | None = None, high: float | None = None,
+                low_open: bool = False, high_open: bool = False, why: str = "") -> float:
+  """`value` as a finite float between low and high (open ends as flagged); raises otherwise.
 
-  `why` names the parameters a bound comes from, e.g. "greater than disk_radius".
+  `why` says where a bound comes from, e.g. "larger than disk_radius=0.5".
   """
-  value = params[name]
   parts = []
   if low is not None:
     parts.append(f"{'>' if low_open else '>='} {low:g}")
@@ -56,13 +53,12 @@ def check_float(params: dict[str, Any], name: str, low: float | None = None,
   return float(value)
 
 
-def check_intervals(params: dict[str, Any], name: str, count_name: str) -> None:
-  """params[name]: None, or params[count_name] radial (low, high) pairs, 0 <= low < high, gaps between."""
-  value, count = params[name], params[count_name]
+def check_intervals(name: str, value: Any, count_name: str, count: int) -> None:
+  """`value`: None, or `count` radial (low, high) pairs, 0 <= low < high, with gaps between."""
   if value is None:
     return
-  valid = (f"None or a sequence of {count} (low, high) pairs ({count_name}={count}) of finite numbers "
-           "with 0 <= low < high and each pair ending before the next begins")
+  valid = (f"None or a sequence of {count} (low, high) pairs ({count_name}={count}) of finite "
+           "numbers with 0 <= low < high and each pair ending before the next begins")
   try:
     pairs = np.asarray(value, dtype=np.float64)
   except (TypeError, ValueError):
@@ -72,7 +68,7 @@ def check_intervals(params: dict[str, Any], name: str, count_name: str) -> None:
     raise ValueError(f"{name} must be {valid}, got {value!r}")
 
 
-# --- random draws -----------------------------------------------------------------------------------
+# --- random draws --------------------------------------------------------------------------------
 
 
 @jax.jit
@@ -130,7 +126,7 @@ def rejection_sample(key: jax.Array, n: int, low: np.ndarray, high: np.ndarray,
   low, high = np.asarray(low, np.float64), np.asarray(high, np.float64)
   batch = max(_CHUNK // low.size, 1)
   kept, count = [], 0
-  for i in range(100_000):  # parameter checks keep the acceptance rate far above 1e-5
+  for i in range(100_000):  # the parameter checks keep acceptance far above 1e-5
     points = low + uniform(jax.random.fold_in(key, i), (batch, low.size)) * (high - low)
     points = points[inside(points)]
     kept.append(points)
@@ -140,7 +136,7 @@ def rejection_sample(key: jax.Array, n: int, low: np.ndarray, high: np.ndarray,
   raise RuntimeError(f"rejection sampling accepted only {count} of the {n} points needed")
 
 
-# --- regions and boxes ------------------------------------------------------------------------------
+# --- regions and boxes ---------------------------------------------------------------------------
 
 
 def from_intervals(u: np.ndarray, intervals: np.ndarray) -> np.ndarray:
@@ -159,8 +155,8 @@ def layer_labels(radius: np.ndarray, intervals: np.ndarray) -> np.ndarray:
   return (np.searchsorted(midpoints, radius, side="right") % 2).astype(np.int32)
 
 
-def domain_box(low: Sequence[float], high: Sequence[float], pad: float,
-               *points: np.ndarray) -> np.ndarray:
+def domain_box(low: Sequence[float], high: Sequence[float], pad: float, *points: np.ndarray
+               ) -> np.ndarray:
   """(D, 2) box [low - pad, high + pad], widened if needed to hold every row of `points`."""
   box = np.stack([np.asarray(low, np.float64) - pad, np.asarray(high, np.float64) + pad], axis=1)
   for x in points:

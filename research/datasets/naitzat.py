@@ -32,10 +32,9 @@ def _grid_centres(spacing: float, dim: int) -> np.ndarray:
 
 def _finish(name: str, key_parts, noise: float, low, high, truth, params=None) -> Dataset:
   """Adds noise to each split's per-class clean points and assembles the Dataset."""
-  splits = []
-  for parts in key_parts:
-    splits.append(_common.stack_classes([x + _common.box_noise(k, x.shape, noise) for k, x in parts]))
-  (x_train, y_train), (x_test, y_test) = splits
+  (x_train, y_train), (x_test, y_test) = [
+      _common.stack_classes([x + _common.box_noise(k, x.shape, noise) for k, x in parts])
+      for parts in key_parts]
   domain = _common.domain_box(low, high, noise, x_train, x_test)
   return Dataset(name, x_train, y_train, x_test, y_test, 2, domain, truth, params or {})
 
@@ -57,13 +56,13 @@ def _sample_splits(key: jax.Array, counts: tuple[int, int], sample_class):
 
 def _check_d1(*, spacing: float, disk_radius: float, hole_radius: float, half_width: float,
               **_) -> None:
-  disk = _common.check_float({"disk_radius": disk_radius}, "disk_radius", low=0.0, low_open=True)
-  hole = _common.check_float({"hole_radius": hole_radius}, "hole_radius", low=disk, low_open=True,
+  disk = _common.check_float("disk_radius", disk_radius, low=0.0, low_open=True)
+  hole = _common.check_float("hole_radius", hole_radius, low=disk, low_open=True,
                              why=f"larger than disk_radius={disk:g}")
   # Holes must not touch each other or the square's edge, or class 1 would lose its nine holes.
-  step = _common.check_float({"spacing": spacing}, "spacing", low=2.0 * hole, low_open=True,
+  step = _common.check_float("spacing", spacing, low=2.0 * hole, low_open=True,
                              why=f"more than 2 hole_radius, hole_radius={hole:g}")
-  _common.check_float({"half_width": half_width}, "half_width", low=step + hole, low_open=True,
+  _common.check_float("half_width", half_width, low=step + hole, low_open=True,
                       why=f"more than spacing + hole_radius = {step:g} + {hole:g}")
 
 
@@ -71,7 +70,7 @@ def _check_d1(*, spacing: float, disk_radius: float, hole_radius: float, half_wi
 def d1(key: jax.Array, *, num_train_per_class: int = 1000, num_test_per_class: int = 1000,
        noise: float = 0.0, spacing: float = 3.0, disk_radius: float = 0.5, hole_radius: float = 1.0,
        half_width: float = 4.5) -> Dataset:
-  """Nine disks (class 0) inside the nine holes of a square [-half_width, half_width]^2 (class 1)."""
+  """Nine disks (class 0) in the nine holes of the square [-half_width, half_width]^2 (class 1)."""
   centres = _grid_centres(spacing, 2)
 
   def distance_to_centres(p: np.ndarray) -> np.ndarray:
@@ -104,12 +103,12 @@ def d1(key: jax.Array, *, num_train_per_class: int = 1000, num_test_per_class: i
 
 
 def _check_d2(*, spacing: float, ring_radius: float, tube_radius: float, **_) -> None:
-  ring = _common.check_float({"ring_radius": ring_radius}, "ring_radius", low=0.0, low_open=True)
+  ring = _common.check_float("ring_radius", ring_radius, low=0.0, low_open=True)
   # Linked core circles are ring_radius apart: thicker tubes would make the two classes touch.
-  tube = _common.check_float({"tube_radius": tube_radius}, "tube_radius", low=0.0,
-                             high=ring / 2.0, low_open=True, high_open=True,
+  tube = _common.check_float("tube_radius", tube_radius, low=0.0, high=ring / 2.0,
+                             low_open=True, high_open=True,
                              why=f"less than ring_radius / 2, ring_radius={ring:g}")
-  _common.check_float({"spacing": spacing}, "spacing", low=3.0 * ring + 2.0 * tube, low_open=True,
+  _common.check_float("spacing", spacing, low=3.0 * ring + 2.0 * tube, low_open=True,
                       why=f"more than 3 ring_radius + 2 tube_radius = 3 * {ring:g} + 2 * {tube:g}")
 
 
@@ -120,7 +119,7 @@ def d2(key: jax.Array, *, num_train_per_class: int = 1000, num_test_per_class: i
   """Nine pairs of linked solid tori, one torus of each class per pair, on a 3 x 3 grid."""
   centres = _grid_centres(spacing, 3)
   offsets = np.array([[-ring_radius / 2.0, 0.0, 0.0], [ring_radius / 2.0, 0.0, 0.0]])
-  axes = (2, 1)  # normal of class c's ring plane: z (xy-plane) for class 0, y (xz-plane) for class 1
+  axes = (2, 1)  # normal of class c's ring plane: z (xy-plane) for 0, y (xz-plane) for 1
   reach = ring_radius + tube_radius
 
   def in_torus(q: np.ndarray) -> np.ndarray:  # torus around the z axis at the origin
@@ -160,8 +159,8 @@ def default_shell_radii(num_shells: int) -> tuple[tuple[float, float], ...]:
 
 
 def _check_d3(*, num_shells: int, radii, **_) -> None:
-  _common.check_int({"num_shells": num_shells}, "num_shells", low=2)
-  _common.check_intervals({"radii": radii, "num_shells": num_shells}, "radii", "num_shells")
+  _common.check_int("num_shells", num_shells, low=2)
+  _common.check_intervals("radii", radii, "num_shells", num_shells)
 
 
 @register("d3", check=_check_d3)

@@ -26,8 +26,8 @@ def default_radii(num_rings: int) -> tuple[tuple[float, float], ...]:
 
 
 def _check(*, num_rings: int, radii, **_) -> None:
-  _common.check_int({"num_rings": num_rings}, "num_rings", low=2)
-  _common.check_intervals({"radii": radii, "num_rings": num_rings}, "radii", "num_rings")
+  _common.check_int("num_rings", num_rings, low=2)
+  _common.check_intervals("radii", radii, "num_rings", num_rings)
 
 
 @register("rings", check=_check)

@@ -22,7 +22,7 @@ def _split_sizes(num_train_per_class: int, num_test_per_class: int, key: jax.Arr
 
 
 def _check_xor(*, padding: float, **_) -> None:
-  _common.check_float({"padding": padding}, "padding", low=0.0)
+  _common.check_float("padding", padding, low=0.0)
 
 
 @register("xor", check=_check_xor)
@@ -101,9 +101,9 @@ def moons(key: jax.Array, *, num_train_per_class: int = 250, num_test_per_class:
 
 
 def _check_blobs(*, separation: float, std: float, **_) -> None:
-  separation = _common.check_float({"separation": separation}, "separation", low=0.0, low_open=True)
+  separation = _common.check_float("separation", separation, low=0.0, low_open=True)
   # Truncation at 3 std keeps each blob on its own side of x = 0, so the truth is exact at noise 0.
-  _common.check_float({"std": std}, "std", low=0.0, high=separation / 6.0, low_open=True,
+  _common.check_float("std", std, low=0.0, high=separation / 6.0, low_open=True,
                       high_open=True, why=f"less than separation / 6, separation={separation:g}")
 
 
@@ -120,8 +120,8 @@ def blobs(key: jax.Array, *, num_train_per_class: int = 250, num_test_per_class:
     splits.append(_common.stack_classes([centres[c] + gauss[c] + box[c] for c in (0, 1)]))
   (x_train, y_train), (x_test, y_test) = splits
   reach = 3.0 * std
-  domain = _common.domain_box([-separation / 2.0 - reach, -reach], [separation / 2.0 + reach, reach],
-                              noise, x_train, x_test)
+  half = separation / 2.0 + reach
+  domain = _common.domain_box([-half, -reach], [half, reach], noise, x_train, x_test)
 
   def truth(points: np.ndarray) -> np.ndarray:
     return (np.asarray(points, np.float64)[:, 0] > 0).astype(np.int32)  # nearest centre

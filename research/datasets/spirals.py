@@ -1,8 +1,8 @@
 """Interleaved spirals, the TensorFlow Playground formula generalised to k arms.
 
-Arm k (class k) is the curve s -> (r sin t, r cos t), r = 5 s, t = turns * 2 pi s + 2 pi k / num_arms,
-s in [0, 1]; the Playground has 2 arms (dt = 0 and pi) and 1.75 turns. Noise is U(-1, 1) * noise
-per coordinate, as in the Playground.
+Arm k (class k) is the curve s -> (r sin t, r cos t), s in [0, 1], with r = 5 s and
+t = turns * 2 pi s + 2 pi k / num_arms; the Playground has 2 arms (dt = 0 and pi) and 1.75 turns.
+Noise is U(-1, 1) * noise per coordinate, as in the Playground.
 
 The Playground places point i = 0..n-1 at s = i / n, so the i = 0 point of every arm is the origin:
 k identical inputs with k different labels, which makes 100% training accuracy impossible. Training
@@ -63,8 +63,8 @@ def _nearest_arm_truth(num_arms: int, turns: float):
 
 
 def _check(*, num_arms: int, turns: float, **_) -> None:
-  _common.check_int({"num_arms": num_arms}, "num_arms", low=2)
-  _common.check_float({"turns": turns}, "turns", low=0.0, low_open=True)
+  _common.check_int("num_arms", num_arms, low=2)
+  _common.check_float("turns", turns, low=0.0, low_open=True)
 
 
 @register("spirals", check=_check)

@@ -168,12 +168,10 @@ def _signs(f: np.ndarray, eps: np.ndarray) -> np.ndarray:
 
 
 def _clip(P: np.ndarray, nv: np.ndarray, f: np.ndarray, eps: np.ndarray, sides=(1, -1)):
-  """Sutherland-Hodgman clip of convex polygons by f >= 0 (side 1) and/or f <= 0 (side -1).
-
-  f (m, V) is an affine function's value at each vertex. Vertices with |f| <= eps lie on the line
-  and go to both sides; a crossing point is made only on edges whose ends are strictly apart.
-  Returns [(P_side, nv_side)] in the order of `sides`, counter-clockwise if P was.
-  """
+  """Sutherland-Hodgman clip of convex polygons by f >= 0 (side 1) / f <= 0 (side -1): [(P, nv)]."""
+  # f (m, V) is an affine function's value at each vertex. Vertices with |f| <= eps lie on the
+  # line and go to both sides; a crossing point is made only on edges whose ends are strictly
+  # apart, so no near-duplicate vertices appear. Orientation (counter-clockwise) is preserved.
   m, width, _ = P.shape
   valid = _valid(nv, width)
   nxt = _next_index(nv, width)
@@ -293,17 +291,17 @@ def enumerate_regions(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray
         hit = np.flatnonzero((valid & (f > eps[:, None])).any(1) & (valid & (f < -eps[:, None])).any(1))
         if not len(hit):
           continue
-        (Pp, np_), (Pn, nn) = _clip(verts[hit], nv[hit], f[hit], eps[hit])
-        ok = np.minimum(_areas(Pp, np_), _areas(Pn, nn)) >= area_tol
-        hit, Pp, np_, Pn, nn = hit[ok], Pp[ok], np_[ok], Pn[ok], nn[ok]
+        (Pp, n_pos), (Pn, n_neg) = _clip(verts[hit], nv[hit], f[hit], eps[hit])
+        ok = np.minimum(_areas(Pp, n_pos), _areas(Pn, n_neg)) >= area_tol
+        hit, Pp, n_pos, Pn, n_neg = hit[ok], Pp[ok], n_pos[ok], Pn[ok], n_neg[ok]
         if not len(hit):
           continue
         width = max(verts.shape[1], Pp.shape[1], Pn.shape[1])
         verts = _pad_to(verts, width)
         verts[hit] = _pad_to(Pp, width)
-        nv[hit] = np_
+        nv[hit] = n_pos
         verts = np.concatenate([verts, _pad_to(Pn, width)])
-        nv = np.concatenate([nv, nn])
+        nv = np.concatenate([nv, n_neg])
         parent = np.concatenate([parent, parent[hit]])
     # No cut crosses a polygon now, so its centroid's pattern is the polygon's pattern.
     ZA, Zc = ZA[parent], Zc[parent]
@@ -328,14 +326,13 @@ def enumerate_regions(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray
 
 
 def _boundary_segments(verts, nv, GA, Gc, ext, ws, bs, pwl, E, origin):
-  """Decision-boundary pieces inside each region: the shared edges of its argmax cells.
-
-  A binary head is treated as the two logits (0, g), so the zero line of g is the edge between
-  the cells of class 0 and 1. Within a region the cell of class k is the polygon clipped by
-  g_k >= g_j for every j; its edges on a line g_k = g_j (j > k, so each edge is taken once) are
-  boundary. If that line runs along the region's own edge rather than through it, the classes on
-  the two sides are read from the network itself and the edge kept only if they differ.
-  """
+  """Decision-boundary pieces inside each region: the shared edges of its argmax cells."""
+  # A binary head is treated as the two logits (0, g), so the zero line of g is the edge between
+  # the cells of class 0 and 1. Within a region the cell of class k is the polygon clipped by
+  # g_k >= g_j for every j; its edges on a line g_k = g_j (j > k, so each edge is taken once) are
+  # boundary. If that line runs along the region's own edge rather than through it (hand-built
+  # networks do this), the classes 1e-7 to either side are read from the network itself and the
+  # edge kept only if they differ: logit = -|x| touches zero on x = 0 but changes no class.
   if GA.shape[2] == 1:
     GA = np.concatenate([np.zeros_like(GA), GA], 2)
     Gc = np.concatenate([np.zeros_like(Gc), Gc], 1)
@@ -382,13 +379,12 @@ def _boundary_segments(verts, nv, GA, Gc, ext, ws, bs, pwl, E, origin):
 
 
 def _merge_collinear(segs: np.ndarray, tol: float) -> np.ndarray:
-  """Maximal straight segments: the union, line by line, of segments on a common line.
-
-  Segments are grouped by their supporting line (direction angle within 1e-9 rad, offset within
-  tol), projected onto it, and overlapping or touching intervals (gap <= tol) merged. This merges
-  consecutive collinear pieces that share an endpoint and also removes double counting where one
-  edge was reported by the two regions on either side of it.
-  """
+  """Maximal straight segments: the union, line by line, of segments on a common line."""
+  # Segments are grouped by their supporting line (direction angle within 1e-9 rad, offset within
+  # tol), projected onto it, and overlapping or touching intervals (gap <= tol) merged. This joins
+  # consecutive collinear pieces that share an endpoint (a boundary line running straight through
+  # several regions whose maps agree along it) and removes double counting where one edge was
+  # reported by the regions on both sides of it.
   if not len(segs):
     return np.zeros((0, 2, 2))
   d = segs[:, 1] - segs[:, 0]
@@ -525,7 +521,7 @@ def _pattern_words(pre_activations: tuple[jax.Array, ...], breakpoints: tuple[fl
       # searchsorted(side="right") = number of breakpoints <= z, as PiecewiseLinear.piece_index.
       idx = sum((chunk >= t).astype(jnp.uint32) for t in breakpoints)
       shifts = jnp.arange(chunk.shape[1], dtype=jnp.uint32) * bits
-      words.append(jnp.sum(idx << shifts, axis=1, dtype=jnp.uint32))  # disjoint bits: sum == or
+      words.append(jnp.sum(idx << shifts[None, :], axis=1, dtype=jnp.uint32))  # disjoint bits: sum == or
   return words
 
 
@@ -540,14 +536,11 @@ def _count_distinct_rows(words: list[jax.Array]) -> jax.Array:
 @functools.partial(jax.jit, static_argnames="breakpoints")
 def count_patterns(pre_activations: tuple[jax.Array, ...],
                    breakpoints: tuple[float, ...] | None) -> jax.Array:
-  """Exact number of distinct activation patterns among P points.
-
-  pre_activations: one (P, H_l) array per hidden layer; breakpoints: the activation's (a static,
-  hashable Python tuple), or None for a smooth activation, which gives NaN. Patterns are packed
-  into uint32 words (6 words for 192 ReLU units), sorted lexicographically and changes counted,
-  so memory is O(P * words) beyond the inputs. Works under jit and vmap (over a leading model
-  axis); returns int32 (float32 NaN for None).
-  """
+  """Exact number of distinct activation patterns among P points (int32; NaN if breakpoints=None)."""
+  # pre_activations: one (P, H_l) array per hidden layer; breakpoints: the activation's, a static
+  # hashable tuple (None for a smooth activation). Patterns are packed into uint32 words (6 words
+  # for 192 ReLU units), sorted lexicographically in one multi-key sort and changes counted, so
+  # memory is O(P * words) beyond the inputs. Works under jit and vmap over a leading model axis.
   if breakpoints is None:
     return jnp.asarray(jnp.nan, jnp.float32)
   P = pre_activations[0].shape[0]

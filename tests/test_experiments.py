@@ -1,0 +1,105 @@
+"""End-to-end: the real experiment entry points, run as a user runs them."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, timeout=600, **kw):
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+  return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
+                        timeout=timeout, env=env, **kw)
+
+
+def test_relu_vs_leaky_quick_end_to_end(tmp_path):
+  out = run("experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick",
+            "--workdir", str(tmp_path), "--noprogress")
+  assert out.returncode == 0, out.stderr
+  results = pd.read_csv(tmp_path / "results.csv")
+  # 2 data sets x 4 activations x 1 width x 1 depth x 3 seeds, one row per model.
+  assert len(results) == 24
+  assert set(results["activation"]) == {"relu", "leaky_relu:0.01", "leaky_relu:0.2", "tanh"}
+  for column in ("train_acc", "test_acc", "test_loss", "diverged", "wall_time_s", "grid_agreement",
+                 "dead_fraction", "seed", "slope", "width", "depth"):
+    assert column in results
+  for name in ("test_accuracy", "training_curves", "decision_boundaries"):
+    assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 10_000
+  provenance = json.loads((tmp_path / "config.json").read_text())["provenance"]
+  assert provenance["versions"]["jax"] and "git_dirty" in provenance and provenance["device_kind"]
+  assert "results in" in out.stdout
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--config.num_seeds=0"], "num_seeds"),
+    (["--config.model.init=kaiming"], "valid initialisers"),
+    (["--config.model.activations=('relu','leakyrelu')"], "valid activations"),
+    (["--config.num_sed=3"], "num_sed"),
+    (["--config.num_seeds=2.5"], "num_seeds"),
+    (["--config", "configs/relu_vs_leaky.py:quik"], "quik"),
+])
+def test_bad_input_exits_2_with_one_line(tmp_path, args, fragment):
+  out = run("experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick",
+            "--workdir", str(tmp_path), *args, timeout=120)
+  assert out.returncode == 2, (out.stdout, out.stderr)
+  assert "Traceback" not in out.stderr
+  lines = [l for l in out.stderr.splitlines() if l.strip()]
+  assert len(lines) == 1 and fragment in lines[0], out.stderr
+  assert not (tmp_path / "units").exists()  # nothing was run
+
+
+def test_workdir_of_another_config_is_refused(tmp_path):
+  base = ["experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick", "--workdir",
+          str(tmp_path), "--noprogress", "--noplots", "--config.data.names=('rings',)"]
+  assert run(*base, "--config.model.activations=('relu',)").returncode == 0
+  out = run(*base, "--config.model.activations=('tanh',)")
+  assert out.returncode == 2 and "--overwrite" in out.stderr
+
+
+def _kill_and_resume(workdir: Path, kill_after_s: float) -> pd.DataFrame:
+  cmd = [sys.executable, "-m", "experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick",
+         "--workdir", str(workdir), "--noprogress", "--noplots"]
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+  proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  time.sleep(kill_after_s)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+  assert out.returncode == 0, out.stderr
+  assert not list(workdir.glob("units/.*.tmp"))  # no half-written unit survives as a unit
+  return pd.read_csv(workdir / "results.csv")
+
+
+def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
+  timing = [c for c in frame.columns if c.endswith("time_s")]
+  return frame.drop(columns=timing).sort_values(["unit", "model_index"]).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("uninterrupted")
+  out = run("experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick", "--workdir",
+            str(workdir), "--noprogress", "--noplots")
+  assert out.returncode == 0, out.stderr
+  return pd.read_csv(workdir / "results.csv")
+
+
+def test_killed_sweep_resumes_to_identical_results(tmp_path, uninterrupted):
+  """SIGKILL mid-sweep, rerun: same rows, same values, as an uninterrupted run."""
+  resumed = _kill_and_resume(tmp_path, kill_after_s=14.0)
+  pd.testing.assert_frame_equal(_comparable(resumed), _comparable(uninterrupted), check_exact=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after_s", [6.0, 10.0, 16.0, 22.0])
+def test_killed_sweep_resumes_at_several_points(tmp_path, uninterrupted, kill_after_s):
+  resumed = _kill_and_resume(tmp_path, kill_after_s)
+  pd.testing.assert_frame_equal(_comparable(resumed), _comparable(uninterrupted), check_exact=True)
