@@ -50,6 +50,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.eval = ml_collections.ConfigDict()
   c.eval.grid_resolution = 200  # grid metrics on grid_resolution^2 points of the data domain
   c.eval.plot_seed = 0  # the seed drawn in the decision-boundary panels
+  # Metric families (research/metrics/evaluation.py); "core" (sparsity, patterns) always runs.
+  c.eval.metrics = ("core", "boundary", "exact_regions")
+  c.eval.expensive_seeds = 4  # exact regions and margins for seeds 0..3 of every cell
 
   c.max_models_per_chunk = 1024
 
@@ -62,4 +65,5 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.optim.num_steps = 200
     c.optim.eval_every_steps = 50
     c.eval.grid_resolution = 64
+    c.eval.expensive_seeds = 1
   return c

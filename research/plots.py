@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.collections import LineCollection, PolyCollection
 
 from research.store import Store
 
@@ -91,7 +92,7 @@ def decision_boundaries(store: Store, results: pd.DataFrame, path: Path) -> Path
     ax = axes[i, j]
     ax.set_visible(True)
     (x0, x1), (y0, y1) = arrays["plot_domain"]
-    logit = arrays["plot_grid_logit"][k]
+    logit = arrays["plot_grid_score"][k]
     ax.imshow(logit > 0, origin="lower", extent=(x0, x1, y0, y1), cmap="coolwarm", alpha=0.35,
               vmin=0, vmax=1, aspect="auto")
     ax.contour(np.linspace(x0, x1, logit.shape[1]), np.linspace(y0, y1, logit.shape[0]), logit,
@@ -105,6 +106,48 @@ def decision_boundaries(store: Store, results: pd.DataFrame, path: Path) -> Path
     ax.set_ylabel("x2")
   fig.suptitle("Decision regions (shaded: predicted class; line: boundary; dots: training data), seed "
                f"{int(results['seed'].min()) if len(results) else 0}", y=1.0)
+  fig.tight_layout()
+  return _save(fig, path)
+
+
+def linear_regions(store: Store, results: pd.DataFrame, path: Path) -> Path | None:
+  """Exact linear regions (random colours) and the exact decision boundary, one seed.
+
+  One row per data set x architecture, one column per piecewise-linear activation, so ReLU and
+  LeakyReLU of the same seed (same initial weights and data) sit side by side.
+  """
+  panels = []
+  for unit, rows in results.groupby("unit", sort=False):
+    arrays = store.read_arrays(unit)
+    for model_index in arrays.get("plot_model_index", []):
+      if f"regions_{model_index}_vertices" in arrays:
+        panels.append((rows[rows["model_index"] == model_index].iloc[0], arrays, model_index))
+  if not panels:
+    return None
+  keys = list(dict.fromkeys((r["dataset"], r["width"], r["depth"], r["lr"]) for r, _, _ in panels))
+  acts = list(dict.fromkeys(r["activation"] for r, _, _ in panels))
+  fig, axes = plt.subplots(len(keys), len(acts), figsize=(3.4 * len(acts), 3.4 * len(keys)), squeeze=False)
+  for ax in axes.flat:
+    ax.set_visible(False)
+  rng = np.random.default_rng(0)
+  for row, arrays, m in panels:
+    ax = axes[keys.index((row["dataset"], row["width"], row["depth"], row["lr"])), acts.index(row["activation"])]
+    ax.set_visible(True)
+    vertices, offsets = arrays[f"regions_{m}_vertices"], arrays[f"regions_{m}_offsets"]
+    polygons = [vertices[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+    ax.add_collection(PolyCollection(polygons, facecolors=rng.uniform(0.25, 1.0, (len(polygons), 3)),
+                                     edgecolors="white", linewidths=0.2))
+    ax.add_collection(LineCollection(arrays[f"regions_{m}_boundary"], colors="k", linewidths=1.5))
+    (x0, x1), (y0, y1) = arrays["plot_domain"]
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_title(f"{row['activation']}: {len(polygons)} regions\n{row['dataset']} w{row['width']} d{row['depth']}",
+                 fontsize=9)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+  fig.suptitle("Exact linear regions (colours) and decision boundary (black) after training, "
+               "same seed and data per row", y=1.0)
   fig.tight_layout()
   return _save(fig, path)
 
@@ -145,4 +188,9 @@ def plot_study(workdir: str | Path) -> list[Path]:
   paths.append(training_curves(curves, results, fig_dir / "training_curves.png"))
   paths.append(decision_boundaries(store, results, fig_dir / "decision_boundaries.png"))
   paths.append(sparsity_by_layer(results, fig_dir / "sparsity_by_layer.png"))
-  return paths
+  if results.get("num_regions", pd.Series(dtype=float)).notna().any():
+    paths.append(metric_by_activation(results.dropna(subset=["num_regions"]), "num_regions",
+                                      "exact linear regions in the domain (count)",
+                                      fig_dir / "region_count.png"))
+    paths.append(linear_regions(store, results, fig_dir / "linear_regions.png"))
+  return [p for p in paths if p is not None]

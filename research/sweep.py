@@ -135,7 +135,7 @@ def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bo
   result = train_models(spec, train_spec_of(config), stack_data(instances), batch,
                         max_models_per_chunk=config.max_models_per_chunk, progress=progress,
                         desc=unit.describe())
-  metrics, arrays = evaluation.evaluate_unit(config, spec, result, batch, rows, instances)
+  metrics, arrays = evaluation.evaluate_unit(config, spec, result, rows, batch.data_index, instances)
   for i, row in enumerate(rows):
     row.update(train_acc=float(result.final["train_acc"][i]), test_acc=float(result.final["test_acc"][i]),
                train_loss=float(result.final["train_loss"][i]), test_loss=float(result.final["test_loss"][i]),

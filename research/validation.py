@@ -97,4 +97,10 @@ def validate_study_config(c) -> None:
 
   _int("eval.grid_resolution", c.eval.grid_resolution, 8, 4096)
   _int("eval.plot_seed", c.eval.plot_seed, 0, c.num_seeds - 1)
+  _int("eval.expensive_seeds", c.eval.expensive_seeds, 0)
+  from research.metrics.evaluation import check_families  # imports every metric module
+  try:
+    check_families(_sequence("eval.metrics", c.eval.metrics))
+  except ValueError as e:
+    raise ConfigError(f"config.eval.metrics: {e}") from None
   _int("max_models_per_chunk", c.max_models_per_chunk, 1)

@@ -67,10 +67,11 @@ def dominated_vertex_collapse(adjacency: np.ndarray) -> np.ndarray:
   """Indices of vertices left after repeatedly deleting dominated vertices of the flag complex.
 
   adjacency is a symmetric boolean (N, N) matrix with a True diagonal (closed neighbourhoods).
-  v is dominated by a neighbour u != v when N[v] is a subset of N[u]. Deleting a set S at once is
-  still a sequence of strong collapses when every v in S keeps a dominator outside S: deleting other
-  vertices preserves N[v] <= N[u]. Twins (N[u] == N[v]) dominate each other, so the dominator of
-  each deleted vertex is protected from deletion in the same pass.
+  v is dominated by a neighbour u != v when N[v] is a subset of N[u]. Each pass finds the dominated
+  pairs once and then deletes vertices one at a time, each only while a dominator is still
+  present: deleting other vertices keeps N[v] inside N[u] within what remains, so every deletion
+  is a strong collapse of the complex left by the previous ones. (Twins, N[u] == N[v], dominate
+  each other; the second of a pair is kept because its dominator is already gone.)
   """
   alive = np.arange(len(adjacency))
   while len(alive) > 1:
@@ -80,14 +81,9 @@ def dominated_vertex_collapse(adjacency: np.ndarray) -> np.ndarray:
     dominated_by = (common == a.sum(axis=1)[:, None]) & a
     np.fill_diagonal(dominated_by, False)
     removed = np.zeros(len(alive), bool)
-    protected = np.zeros(len(alive), bool)
     for v in np.flatnonzero(dominated_by.any(axis=1)):
-      if protected[v]:
-        continue
-      dominators = np.flatnonzero(dominated_by[v] & ~removed)
-      if len(dominators):
+      if np.any(dominated_by[v] & ~removed):
         removed[v] = True
-        protected[dominators[0]] = True
     if not removed.any():
       break
     alive = alive[~removed]
