@@ -19,6 +19,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   arg = parse_arg(arg, quick=False)
   c = ml_collections.ConfigDict()
   c.study = "relu_vs_leaky"
+  c.question = ("Does ReLU separate entangled data better than LeakyReLU (and than tanh), on the "
+                "same seeds, initial weights and data?")
   c.seed = 0  # base of every model's init key and every data draw
   c.num_seeds = 16
 

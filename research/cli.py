@@ -12,6 +12,7 @@ import sys
 from absl import flags
 
 from research import plots
+from research.study_report import write_training_study_report
 from research.sweep import run_sweep
 from research.validation import ConfigError
 
@@ -51,8 +52,11 @@ def run_training_study(config, workdir: str, overwrite: bool, draw: bool, progre
   except ValueError as e:  # workdir problems: unwritable, holds another config
     usage_error(str(e))
   if draw and summary.num_models:
-    for path in plots.plot_study(workdir):
+    figures = plots.plot_study(workdir)
+    for path in figures:
       print(f"figure: {path}")
+    md, page = write_training_study_report(config, workdir, figures, summary.failed_units)
+    print(f"report: {md} and {page}")
   print(summary.line())
   for failure in summary.failed_units:
     print(f"FAILED unit: {failure}", file=sys.stderr)
