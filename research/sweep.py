@@ -90,12 +90,21 @@ def unit_models(config, unit: Unit) -> tuple[ModelBatch, list[dict]]:
   return batch, rows
 
 
-def make_data(config, name: str) -> list[datasets.Dataset]:
-  """One independent draw of the data set per seed, shared by every activation (pairing)."""
+def dataset_params(config, spec: str) -> tuple[str, dict]:
+  """Generator name and parameters of a data set spec: config defaults, then data.params[spec],
+  then the spec's own `:key=value` arguments."""
+  name, spec_params = datasets.parse_dataset_spec(spec)
   params = dict(num_train_per_class=config.data.num_train_per_class,
-                num_test_per_class=config.data.num_test_per_class, noise=config.data.noise,
-                **dict(config.data.params.get(name, {})))
-  base = jax.random.fold_in(jax.random.key(config.seed), int(stable_hash(name)[:7], 16))
+                num_test_per_class=config.data.num_test_per_class, noise=config.data.noise)
+  params.update(dict(config.data.params.get(spec, {})))
+  params.update(spec_params)
+  return name, params
+
+
+def make_data(config, spec: str) -> list[datasets.Dataset]:
+  """One independent draw of the data set per seed, shared by every activation (pairing)."""
+  name, params = dataset_params(config, spec)
+  base = jax.random.fold_in(jax.random.key(config.seed), int(stable_hash(spec)[:7], 16))
   return [datasets.make_dataset(name, jax.random.fold_in(base, s), **params)
           for s in range(config.num_seeds)]
 

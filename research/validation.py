@@ -48,9 +48,11 @@ def validate_study_config(c) -> None:
   """Raises ConfigError on the first invalid value of a training-study config."""
   _int("num_seeds", c.num_seeds, 1)
   _int("seed", c.seed, 0)
-  for name in _sequence("data.names", c.data.names):
-    if name not in datasets.DATASETS:
-      _fail("data.names", name, f"valid data sets: {', '.join(sorted(datasets.DATASETS))}")
+  for spec in _sequence("data.names", c.data.names):
+    try:
+      datasets.parse_dataset_spec(spec)
+    except ValueError as e:
+      raise ConfigError(f"config.data.names: {e}") from None
   for name in c.data.params.keys():
     if name not in c.data.names:
       _fail("data.params", name, f"keys must be data sets of data.names: {', '.join(c.data.names)}")
@@ -58,14 +60,12 @@ def validate_study_config(c) -> None:
   _int("data.num_train_per_class", c.data.num_train_per_class, 2, 1_000_000)
   _int("data.num_test_per_class", c.data.num_test_per_class, 1, 1_000_000)
   _float("data.noise", c.data.noise, 0.0)
-  for name in c.data.names:
-    params = dict(num_train_per_class=c.data.num_train_per_class,
-                  num_test_per_class=c.data.num_test_per_class, noise=c.data.noise,
-                  **dict(c.data.params.get(name, {})))
+  from research.sweep import dataset_params  # late: sweep imports this module
+  for spec in c.data.names:
     try:
-      datasets.validate_dataset_params(name, params)
+      datasets.validate_dataset_params(*dataset_params(c, spec))
     except ValueError as e:
-      raise ConfigError(f"config.data.params ({name}): {e}") from None
+      raise ConfigError(f"config.data.params ({spec}): {e}") from None
 
   for spec in _sequence("model.activations", c.model.activations):
     try:
@@ -89,8 +89,8 @@ def validate_study_config(c) -> None:
     _float("optim.learning_rates", lr, 0.0, strict=True)
   _int("optim.halve_every_steps", o.halve_every_steps, 1)
   steps = _int("optim.num_steps", o.num_steps, 1)
-  every = _int("optim.eval_every_steps", o.eval_every_steps, 1, steps)
-  if steps % every:
+  every = _int("optim.eval_every_steps", o.eval_every_steps, 1)
+  if every > steps or steps % every:
     # Equal chunks keep one compilation per architecture.
     _fail("optim.eval_every_steps", every, f"must divide optim.num_steps = {steps}")
   _int("optim.batch_size", o.batch_size, 0)  # >= the training set size means full batch

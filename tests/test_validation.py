@@ -36,7 +36,7 @@ BAD = [
     ("optim.learning_rates", (float("nan"),), "finite"),
     ("optim.num_steps", 0, "num_steps"),
     ("optim.num_steps", -5, "num_steps"),
-    ("optim.eval_every_steps", 300, "<= 200"),
+    ("optim.eval_every_steps", 300, "optim.num_steps = 200"),
     ("optim.eval_every_steps", 0, "eval_every_steps"),
     ("optim.eval_every_steps", 30, "must divide"),
     ("optim.batch_size", -1, "batch_size"),

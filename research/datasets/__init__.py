@@ -145,3 +145,23 @@ def make_dataset(name: str, key: jax.Array, **params: Any) -> Dataset:
 for _module in pkgutil.iter_modules(__path__):
   if not _module.name.startswith("_"):
     importlib.import_module(f"{__name__}.{_module.name}")
+
+
+def parse_dataset_spec(spec: str) -> tuple[str, dict[str, Any]]:
+  """'rings' or 'rings:num_rings=3,noise=0.05' -> (name, params); raises naming the bad part.
+
+  Lets a config name several variants of one generator side by side, as activation specs do.
+  """
+  import ast
+  name, sep, rest = spec.partition(":")
+  _entry(name)  # raises with the valid names
+  params: dict[str, Any] = {}
+  for item in filter(None, rest.split(",")) if sep else ():
+    key, eq, value = item.partition("=")
+    if not eq:
+      raise ValueError(f"data set spec {spec!r}: {item!r} is not key=value")
+    try:
+      params[key.strip()] = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+      raise ValueError(f"data set spec {spec!r}: value {value!r} of {key!r} is not a Python literal") from None
+  return name, params

@@ -1,0 +1,96 @@
+"""Dying ReLU: how often are ReLU networks born dead, how many units die in training, and does it matter?
+
+  python -m experiments.dying_relu --workdir workdirs/dying_relu
+  python -m experiments.dying_relu --config configs/dying_relu.py:quick --workdir /tmp/q
+
+Part (a), `config.born_dead`: the probability that a ReLU network is born dead (some hidden layer
+inactive on the whole input domain, so the output is constant) over a width x depth grid, for He
+and RAI initialisation, each cell estimated from `num_inits` random networks in one vmapped call,
+next to Lu et al.'s single-input closed form 1 - (1 - 2^-N)^L and their reported 10-layer values.
+Part (b), the rest of the config (a sweep config, as in configs/relu_vs_leaky.py, so that
+`python -m experiments.hypothesis` can run this study's hypotheses): ReLU and LeakyReLU(0.01)
+trained on spirals and rings over widths x learning rates; dead-unit fraction and test accuracy.
+
+Default: 10 widths x 7 depths x 2 inits x 4000 networks (a), and 2 data sets x 2 activations x
+6 widths x 3 learning rates x 10 seeds = 720 models (b). Measured 5.5 minutes end to end on 2 CPU
+cores shared with other jobs (load average about 6): about 40 s for (a), 4.5 minutes for (b).
+Expected: about 0.6 born dead at width 3 and depth 10 under He, far less under RAI; dead units after
+training mostly at the largest learning rate and narrow widths. Quick: about 30 s.
+"""
+
+import ml_collections
+
+from configs.common import parse_arg
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  arg = parse_arg(arg, quick=False)
+  c = ml_collections.ConfigDict()
+  c.study = "dying_relu"
+  c.question = ("How likely is a ReLU network to be born dead, as a function of width, depth and "
+                "initialisation; how many units die during training; and does ReLU lose accuracy "
+                "to LeakyReLU because of it, at narrow and at wide widths?")
+  c.seed = 0  # base of every model's init key, every data draw and every born-dead draw
+  c.num_seeds = 10
+
+  c.born_dead = ml_collections.ConfigDict()
+  c.born_dead.widths = (2, 3, 4, 5, 6, 8, 10, 16, 32, 64)
+  c.born_dead.depths = (1, 2, 3, 5, 10, 15, 20)
+  # he_normal: the symmetric He init of Lu et al.; rai: their randomized asymmetric init.
+  c.born_dead.inits = ("he_normal", "rai")
+  c.born_dead.num_inits = 4000  # binomial standard error <= 0.008 per cell
+  # The domain is the square [-half_width, half_width]^2, as a points_per_side^2 grid (corners
+  # included). With zero bias (He) the scale does not matter; with RAI's biases it does.
+  c.born_dead.domain_half_width = 1.0
+  c.born_dead.points_per_side = 21
+  c.born_dead.single_input = (1.0, 1.0)  # where the closed form is checked
+  c.born_dead.lu_depth = 10  # depth of Lu et al.'s reported values and of the curves figure
+  c.born_dead.inits_per_call = 250  # lax.map batch: bounds memory (inits x points x width)
+
+  c.data = ml_collections.ConfigDict()
+  c.data.names = ("spirals", "rings")
+  c.data.num_train_per_class = 200
+  c.data.num_test_per_class = 200
+  c.data.noise = 0.1
+  c.data.params = ml_collections.ConfigDict({})
+
+  c.model = ml_collections.ConfigDict()
+  c.model.activations = ("relu", "leaky_relu:0.01")  # slope explicit: library defaults differ
+  c.model.widths = (2, 4, 8, 16, 32, 64)
+  c.model.depths = (3,)
+  c.model.init = "he"
+
+  c.optim = ml_collections.ConfigDict()
+  c.optim.optimizer = "adam"
+  c.optim.momentum = 0.9
+  # 0.1 is deliberately too high for Adam here: it is where units are expected to die.
+  c.optim.learning_rates = (0.001, 0.01, 0.1)
+  c.optim.schedule = "constant"
+  c.optim.halve_every_steps = 2500
+  c.optim.num_steps = 1500
+  c.optim.eval_every_steps = 250
+  c.optim.batch_size = 0  # full batch
+
+  c.eval = ml_collections.ConfigDict()
+  c.eval.grid_resolution = 64
+  c.eval.plot_seed = 0
+  c.eval.metrics = ("core",)  # dead units, sparsity, patterns: all this study reads
+  c.eval.expensive_seeds = 0
+
+  c.max_models_per_chunk = 1024
+
+  if arg.quick:
+    c.num_seeds = 2
+    c.born_dead.widths = (2, 3, 5)
+    c.born_dead.depths = (1, 3, 10)
+    c.born_dead.num_inits = 600
+    c.born_dead.points_per_side = 9
+    c.data.num_train_per_class = 50
+    c.data.num_test_per_class = 50
+    c.model.widths = (2, 8)
+    c.model.depths = (2,)
+    c.optim.learning_rates = (0.01, 0.1)
+    c.optim.num_steps = 100
+    c.optim.eval_every_steps = 50
+    c.eval.grid_resolution = 16
+  return c

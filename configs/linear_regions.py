@@ -1,0 +1,80 @@
+"""Linear regions vs total neurons, depth, activation and training (Hanin & Rolnick).
+
+  python -m experiments.linear_regions --workdir workdirs/linear_regions
+  python -m experiments.linear_regions --config configs/linear_regions.py:quick --workdir /tmp/lrq
+
+A grid of MLPs on 2-D spirals: a total of `model.neurons` hidden units split equally over each of
+`model.depths` layers (width = neurons / depth), for ReLU and LeakyReLU(0.01, 0.2), with the same
+seeds, initial weights and data per seed (paired). At every checkpoint (step 0 = initialisation,
+then the same models trained to each step) every model gets: the exact number of activation
+regions in the data domain (2-D enumeration), the exact number of region boundaries crossed per
+unit length along `eval.num_lines` random chords of the domain (the density of Hanin & Rolnick),
+and its test accuracy.
+Expected (Hanin & Rolnick, ICML/NeurIPS 2019): density grows about linearly with the total number
+of neurons (slope about 1 on log-log axes) and not exponentially with depth, at init and after
+training; LeakyReLU cuts the input where ReLU does.
+Default: 4 totals x 5 depths x 3 activations x 8 seeds = 480 models at 4 checkpoints; measured
+at 5 min 20 s wall on 2 CPU cores shared with other jobs (load average about 5; see the report's
+runtime line). Quick: about 15 s plus start-up.
+"""
+
+import ml_collections
+
+from configs.common import parse_arg
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  arg = parse_arg(arg, quick=False)
+  c = ml_collections.ConfigDict()
+  c.study = "linear_regions"
+  c.question = ("Does the number of linear regions of a ReLU network grow with its total number of "
+                "neurons or exponentially with its depth, at initialisation and through training "
+                "(Hanin & Rolnick)? Does LeakyReLU, which has the same breakpoints, give the same "
+                "counts?")
+  c.seed = 0  # base of every model's init key, every data draw and the random lines
+  c.num_seeds = 8
+
+  c.data = ml_collections.ConfigDict()
+  c.data.name = "spirals"  # must be a 2-D data set: regions are enumerated on its domain
+  c.data.num_train_per_class = 100
+  c.data.num_test_per_class = 100
+  c.data.noise = 0.1
+  c.data.params = ml_collections.ConfigDict({})  # extra generator parameters, e.g. {"turns": 1.75}
+
+  c.model = ml_collections.ConfigDict()
+  c.model.neurons = (24, 48, 96, 192)  # total hidden units; each must be divisible by every depth
+  c.model.depths = (1, 2, 3, 4, 6)
+  # Piecewise-linear only (regions are undefined otherwise); slopes explicit, as everywhere.
+  c.model.activations = ("relu", "leaky_relu:0.01", "leaky_relu:0.2")
+  c.model.init = "he"  # zero biases: at step 0 every region is a cone with apex at the origin
+
+  c.optim = ml_collections.ConfigDict()
+  c.optim.optimizer = "adam"
+  c.optim.momentum = 0.9
+  c.optim.lr = 0.01
+  # Only schedules that do not depend on the run's length: a checkpoint is then the prefix of the
+  # longer runs (tested), and training to each checkpoint equals one run stopped there.
+  c.optim.schedule = "constant"
+  c.optim.halve_every_steps = 2500
+  c.optim.eval_every_steps = 100  # must divide every checkpoint (same compiled chunk for all)
+  c.optim.batch_size = 0  # 0 = full batch
+
+  c.checkpoints = (0, 100, 500, 2000)  # training steps at which the models are measured
+
+  c.eval = ml_collections.ConfigDict()
+  c.eval.num_lines = 8  # random chords of the domain, the same for every model
+  c.eval.region_seeds = 8  # seeds 0..k-1 get the exact 2-D region count (the costly metric)
+
+  c.max_models_per_chunk = 1024
+
+  if arg.quick:
+    c.num_seeds = 2
+    c.data.num_train_per_class = 40
+    c.data.num_test_per_class = 40
+    c.model.neurons = (8, 16)
+    c.model.depths = (1, 2)
+    c.optim.eval_every_steps = 20
+    c.checkpoints = (0, 20, 60)
+    c.eval.num_lines = 3
+    c.eval.region_seeds = 2
+  return c

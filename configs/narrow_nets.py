@@ -1,0 +1,44 @@
+"""Narrow networks: can a net no wider than its input enclose a bounded region?
+
+  python -m experiments.narrow_nets --workdir workdirs/narrow_nets
+  python -m experiments.narrow_nets --config configs/narrow_nets.py:quick --workdir /tmp/narrow
+
+Theory (Nguyen, Mukkamala, Hein 2018; Beise et al. 2018): when no hidden layer is wider than the
+input (width 2 for 2-D data), LeakyReLU networks have connected decision regions and ReLU networks
+need not; no activation can enclose a bounded region, so concentric rings need width >= 3.
+Snopov & Musin (arXiv 2507.12874) found a learned-slope LeakyReLU (PReLU) reached lower validation
+loss than ReLU in every configuration on narrow ring data: the `prelu_lower_loss_narrow` hypothesis
+and the test-loss figure put our numbers beside theirs (same question; our data, widths and
+budget are this config's, not theirs).
+Columns to read: components_c0/c1 and holes_c0/c1 (decision-region topology on the grid),
+topology_match (equals the truth's: inner disk 1 component, outer ring 1 component with 1 hole),
+test_loss, test_acc.
+Default: 2 data sets x 4 activations x 3 widths x 2 depths x 16 seeds = 768 small models,
+a few minutes on 2 CPU cores.
+"""
+
+import ml_collections
+
+from configs import relu_vs_leaky
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  c = relu_vs_leaky.get_config(arg)
+  quick = c.num_seeds < 16
+  c.study = "narrow_nets"
+  c.question = ("With hidden layers no wider than the input (width 2) or barely wider (3, 4), "
+                "which activation can enclose the inner ring, and which reaches the lower loss?")
+  # The Playground circle and three alternating annuli (two classes): a harder ring data set.
+  c.data.names = ("rings", "rings:num_rings=3")
+  c.model.activations = ("relu", "leaky_relu:0.01", "prelu:0.25", "tanh")
+  c.model.widths = (2, 3, 4)
+  c.model.depths = (2, 4)
+  c.optim.num_steps = 3000
+  c.optim.eval_every_steps = 500
+  if quick:
+    c.data.names = ("rings",)
+    c.model.widths = (2, 3)
+    c.model.depths = (2,)
+    c.optim.num_steps = 200
+    c.optim.eval_every_steps = 50
+  return c

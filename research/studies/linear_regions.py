@@ -1,0 +1,620 @@
+"""The linear_regions study: exact region counts and densities vs neurons, depth and activation.
+
+Units of work are (total neurons, depth, activation family): every activation of the family and
+every seed is one model of the unit, vmapped together (same seed = same initial weights and data
+for ReLU and LeakyReLU, so they are paired). The engine returns only final parameters, so each
+checkpoint step s > 0 is its own `train_models` run of s steps: with a schedule that does not
+depend on the run length and `eval_every_steps` dividing every checkpoint, the s-step run is the
+prefix of the longer ones (tests/test_study_linear_regions.py checks this bit for bit). Cost: the
+steps of every checkpoint are trained (sum of checkpoints, not their maximum) and each checkpoint
+compiles once per architecture, because `TrainSpec.num_steps` is a static argument.
+
+Per model and checkpoint: the exact number of activation regions in the data domain
+(`enumerate_regions`), the exact number of region boundaries crossed per unit length along random
+chords of the domain (`count_regions_on_segment`), and test accuracy; one tidy row each in
+results.csv. Each finished unit is stored atomically (research/store.py), so a killed run resumes.
+Figures are drawn from results.csv alone; plotting libraries are imported only there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from research import datasets, hypotheses, provenance
+from research.activations import Activation, parse_activation
+from research.cli import usage_error
+from research.hypotheses import markdown_table
+from research.metrics import regions
+from research.models import INITIALISERS, dense_weights
+from research.report import write_report
+from research.store import Store, atomic_write_csv, atomic_write_json, stable_hash
+from research.train import (ModelBatch, ModelSpec, TrainSpec, evaluate_batch, graphdef_of, init_batch,
+                            train_models)
+from research.validation import ConfigError, _fail, _float, _int, _sequence
+
+STUDY = "linear_regions"
+# Schedules whose multiplier at step t does not depend on num_steps (cosine does): only then is a
+# short run the prefix of a long one.
+PREFIX_SCHEDULES = ("constant", "halve_every")
+CI = ("ci", 95)
+
+
+# ----------------------------------------------------------------------------- config
+
+def validate(c: ml_collections.ConfigDict) -> None:
+  """Raises ConfigError (one line) on the first invalid value, before anything is computed."""
+  if c.study != STUDY:
+    _fail("study", c.study, f"must be {STUDY!r}")
+  _int("seed", c.seed, 0)
+  _int("num_seeds", c.num_seeds, 1, 10_000)
+  if c.data.name not in datasets.DATASETS:
+    _fail("data.name", c.data.name, f"valid data sets: {', '.join(sorted(datasets.DATASETS))}")
+  _int("data.num_train_per_class", c.data.num_train_per_class, 2, 1_000_000)
+  _int("data.num_test_per_class", c.data.num_test_per_class, 1, 1_000_000)
+  _float("data.noise", c.data.noise, 0.0)
+  try:
+    # A two-point draw: the only way to learn the input dimension, and it validates the params.
+    tiny = datasets.make_dataset(c.data.name, jax.random.key(0), **_data_params(c, 1))
+  except ValueError as e:
+    raise ConfigError(f"config.data: {e}") from None
+  if tiny.x_train.shape[1] != 2:
+    _fail("data.name", c.data.name, f"has {tiny.x_train.shape[1]}-D inputs; regions are enumerated "
+          "on 2-D inputs only")
+  depths = [_int("model.depths", d, 1, 64) for d in _sequence("model.depths", c.model.depths)]
+  for n in _sequence("model.neurons", c.model.neurons):
+    _int("model.neurons", n, 1, 4096)
+    if any(n % d for d in depths):
+      _fail("model.neurons", n, f"must be divisible by every depth {depths} (equal widths)")
+  for spec in _sequence("model.activations", c.model.activations):
+    try:
+      act = parse_activation(spec)
+    except ValueError as e:
+      raise ConfigError(f"config.model.activations: {e}") from None
+    if act.pwl() is None or act.kind.learned_slope:
+      _fail("model.activations", spec, "must be piecewise linear with a fixed slope (regions are "
+            "undefined for smooth activations; prelu's slope is learned per layer)")
+  if c.model.init not in INITIALISERS:
+    _fail("model.init", c.model.init, f"valid initialisers: {', '.join(sorted(INITIALISERS))}")
+  o = c.optim
+  if o.optimizer not in ("adam", "sgd"):
+    _fail("optim.optimizer", o.optimizer, "valid optimizers: adam, sgd")
+  if o.schedule not in PREFIX_SCHEDULES:
+    _fail("optim.schedule", o.schedule, f"valid schedules: {', '.join(PREFIX_SCHEDULES)} (a "
+          "checkpoint must be the prefix of the longer runs)")
+  _float("optim.momentum", o.momentum, 0.0, high=0.999999)
+  _float("optim.lr", o.lr, 0.0, strict=True)
+  _int("optim.halve_every_steps", o.halve_every_steps, 1)
+  every = _int("optim.eval_every_steps", o.eval_every_steps, 1)
+  _int("optim.batch_size", o.batch_size, 0)
+  steps = [_int("checkpoints", s, 0, 1_000_000) for s in _sequence("checkpoints", c.checkpoints)]
+  if steps != sorted(set(steps)):
+    _fail("checkpoints", tuple(steps), "must be strictly increasing")
+  for s in steps:
+    if s % every:
+      _fail("checkpoints", s, f"must be a multiple of optim.eval_every_steps = {every} (the same "
+            "compiled chunk for every checkpoint keeps runs prefixes of each other)")
+  _int("eval.num_lines", c.eval.num_lines, 1, 10_000)
+  _int("eval.region_seeds", c.eval.region_seeds, 0, c.num_seeds)
+  _int("max_models_per_chunk", c.max_models_per_chunk, 1)
+
+
+def _data_params(c, num_per_class: int | None = None) -> dict:
+  n_train = num_per_class or c.data.num_train_per_class
+  n_test = num_per_class or c.data.num_test_per_class
+  return dict(num_train_per_class=n_train, num_test_per_class=n_test, noise=c.data.noise,
+              **dict(c.data.params))
+
+
+def train_spec_of(c, num_steps: int) -> TrainSpec:
+  o = c.optim
+  return TrainSpec(optimizer=o.optimizer, momentum=o.momentum, schedule=o.schedule,
+                   halve_every_steps=o.halve_every_steps, num_steps=num_steps,
+                   eval_every_steps=o.eval_every_steps, batch_size=o.batch_size)
+
+
+# ----------------------------------------------------------------------------- plan and data
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+  """One architecture and activation family: its models train in one compiled call per checkpoint."""
+
+  neurons: int
+  depth: int
+  activations: tuple[Activation, ...]  # all of one family
+
+  @property
+  def width(self) -> int:
+    return self.neurons // self.depth
+
+  def describe(self) -> str:
+    return f"{self.neurons} neurons = {self.depth} x {self.width} {'/'.join(a.spec for a in self.activations)}"
+
+
+def plan_units(c) -> list[Unit]:
+  """The units of the config, in a fixed order (smallest networks first)."""
+  families: dict[str, list[Activation]] = {}
+  for a in map(parse_activation, c.model.activations):
+    families.setdefault(a.family, []).append(a)
+  return [Unit(n, d, tuple(f)) for n, d, f in
+          itertools.product(c.model.neurons, c.model.depths, families.values())]
+
+
+def make_data(c) -> list[datasets.Dataset]:
+  """One data draw per seed, shared by every architecture and activation (pairing)."""
+  base = jax.random.fold_in(jax.random.key(c.seed), int(stable_hash(c.data.name)[:7], 16))
+  return [datasets.make_dataset(c.data.name, jax.random.fold_in(base, s), **_data_params(c))
+          for s in range(c.num_seeds)]
+
+
+def common_domain(instances: list[datasets.Dataset]) -> np.ndarray:
+  """(2, 2) box holding every instance's domain: one domain, so counts compare across seeds."""
+  boxes = np.stack([np.asarray(d.domain, np.float64) for d in instances])
+  return np.stack([boxes[:, :, 0].min(0), boxes[:, :, 1].max(0)], 1)
+
+
+def random_chords(domain: np.ndarray, num_lines: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+  """(p0, p1), each (K, 2): lines through a uniform point at a uniform angle, clipped to the box."""
+  rng = np.random.default_rng([seed, 7919])  # its own stream: lines do not move when seeds change
+  lo, hi = domain[:, 0], domain[:, 1]
+  p = lo + rng.uniform(size=(num_lines, 2)) * (hi - lo)
+  theta = rng.uniform(0.0, math.pi, num_lines)
+  d = np.stack([np.cos(theta), np.sin(theta)], 1)
+  with np.errstate(divide="ignore"):
+    s_lo, s_hi = (lo - p) / d, (hi - p) / d  # per axis, the parameters where the line meets the box
+  s0 = np.max(np.minimum(s_lo, s_hi), 1)
+  s1 = np.min(np.maximum(s_lo, s_hi), 1)
+  return p + s0[:, None] * d, p + s1[:, None] * d
+
+
+def unit_models(c, unit: Unit) -> tuple[ModelBatch, list[dict]]:
+  """Per-model arrays and the label columns of each model's rows."""
+  rows = [dict(dataset=c.data.name, activation=a.spec, activation_name=a.name, family=a.family,
+               slope=a.slope, neurons=unit.neurons, depth=unit.depth, width=unit.width,
+               init=c.model.init, lr=float(c.optim.lr), seed=s)
+          for a, s in itertools.product(unit.activations, range(c.num_seeds))]
+  batch = ModelBatch(
+      seed=np.array([c.seed * 100_003 + r["seed"] for r in rows], np.uint32),
+      slope=np.array([r["slope"] for r in rows], np.float32),
+      lr=np.full(len(rows), c.optim.lr, np.float32),
+      data_index=np.array([r["seed"] for r in rows], np.int32))
+  return batch, rows
+
+
+def stack_data(instances: list[datasets.Dataset]) -> dict[str, np.ndarray]:
+  return {k: np.stack([getattr(d, k) for d in instances]) for k in ("x_train", "y_train", "x_test", "y_test")}
+
+
+# ----------------------------------------------------------------------------- one unit
+
+def states_at_checkpoints(c, spec: ModelSpec, data: dict, batch: ModelBatch, progress: bool, desc: str):
+  """Yields (step, params, diverged (M,), train_acc (M,), test_acc (M,)) at every checkpoint."""
+  arrays = {k: jnp.asarray(v) for k, v in data.items()}
+  graphdef = graphdef_of(spec)
+  for step in c.checkpoints:
+    if step == 0:  # the engine's own init: same key derivation, so step 0 is the runs' start
+      train_spec = train_spec_of(c, c.optim.eval_every_steps)
+      params, rest, _ = init_batch(jnp.asarray(batch.seed, jnp.uint32), jnp.asarray(batch.slope, jnp.float32),
+                                   spec=spec, train_spec=train_spec)
+      index = jnp.asarray(batch.data_index)
+      acc = {split: evaluate_batch(params, rest, arrays[f"x_{split}"], arrays[f"y_{split}"], index,
+                                   graphdef=graphdef)[1] for split in ("train", "test")}
+      yield 0, jax.device_get(params), np.zeros(len(batch), bool), *(np.asarray(acc[s]) for s in ("train", "test"))
+    else:
+      r = train_models(spec, train_spec_of(c, step), data, batch, max_models_per_chunk=c.max_models_per_chunk,
+                       progress=progress, desc=f"{desc} to step {step}")
+      yield step, r.params, r.diverged, r.final["train_acc"], r.final["test_acc"]
+
+
+def model_weights(params, i: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+  """float64 (kernels, biases) of model i of a stacked Param state."""
+  kernels, biases = dense_weights(jax.tree.map(lambda a: np.asarray(a[i]), params))
+  return [np.asarray(k, np.float64) for k in kernels], [np.asarray(b, np.float64) for b in biases]
+
+
+def line_counts(kernels, biases, pwl, p0: np.ndarray, p1: np.ndarray) -> np.ndarray:
+  """Exact number of regions each chord p0[k] -> p1[k] crosses, (K,)."""
+  return np.array([regions.count_regions_on_segment(kernels, biases, pwl, a, b) for a, b in zip(p0, p1)])
+
+
+def density(counts: np.ndarray, lengths: np.ndarray) -> float:
+  """Region boundaries crossed per unit length, averaged over the chords.
+
+  count - 1: a chord inside one region crosses no boundary, so its density is 0 (the first region
+  is entered, not crossed); for long chords this is Hanin & Rolnick's regions per unit length.
+  """
+  return float(np.mean((counts - 1) / lengths))
+
+
+def run_unit(c, unit: Unit, instances, domain: np.ndarray, chords, progress: bool):
+  """Trains and measures one unit at every checkpoint; returns (record, arrays) for the store."""
+  batch, labels = unit_models(c, unit)
+  spec = ModelSpec(2, (unit.width,) * unit.depth, instances[0].num_classes, unit.activations[0], c.model.init)
+  p0, p1 = chords
+  lengths = np.linalg.norm(p1 - p0, axis=1)
+  pwls = [parse_activation(r["activation"]).pwl() for r in labels]
+  rows, arrays, timing = [], {}, dict(train_s=0.0, lines_s=0.0, regions_s=0.0)
+  t0 = time.perf_counter()
+  for step, params, diverged, train_acc, test_acc in states_at_checkpoints(
+      c, spec, stack_data(instances), batch, progress, unit.describe()):
+    timing["train_s"] += time.perf_counter() - t0
+    counts = np.full((len(labels), len(lengths)), -1, np.int64)
+    for i, label in enumerate(labels):
+      row = dict(label, step=step, diverged=bool(diverged[i]), train_acc=float(train_acc[i]),
+                 test_acc=float(test_acc[i]), density=math.nan, regions_per_line=math.nan,
+                 num_regions=math.nan)
+      if not diverged[i]:  # a diverged model is frozen at a meaningless state: no metrics
+        kernels, biases = model_weights(params, i)
+        t = time.perf_counter()
+        counts[i] = line_counts(kernels, biases, pwls[i], p0, p1)
+        timing["lines_s"] += time.perf_counter() - t
+        row.update(density=density(counts[i], lengths), regions_per_line=float(counts[i].mean()))
+        if label["seed"] < c.eval.region_seeds:
+          t = time.perf_counter()
+          row["num_regions"] = float(regions.enumerate_regions(kernels, biases, pwls[i], domain).num_regions)
+          timing["regions_s"] += time.perf_counter() - t
+      rows.append(row)
+    arrays[f"counts_s{step}"] = counts
+    kernels, biases = dense_weights(params)  # kept so that any number here can be recomputed
+    for layer, (k, b) in enumerate(zip(kernels, biases)):
+      arrays[f"kernel_s{step}_l{layer}"], arrays[f"bias_s{step}_l{layer}"] = np.asarray(k), np.asarray(b)
+    t0 = time.perf_counter()
+  return dict(status="ok", unit=unit.describe(), rows=rows, timing=timing), arrays
+
+
+# ----------------------------------------------------------------------------- the run
+
+def unit_hash(c, unit: Unit) -> str:
+  """Hash of everything that determines the unit's rows (the grid lists themselves excluded)."""
+  cfg = c.to_dict()
+  for key in ("neurons", "depths", "activations"):
+    cfg["model"].pop(key)
+  cfg.pop("max_models_per_chunk")  # chunking does not change results (tests/test_train.py)
+  return stable_hash(dict(cfg=cfg, neurons=unit.neurons, depth=unit.depth,
+                          activations=[a.spec for a in unit.activations]))
+
+
+@dataclasses.dataclass
+class Summary:
+  workdir: Path
+  results: pd.DataFrame
+  failed_units: list[str]
+  resumed_units: int
+  wall_time_s: float
+  timing: dict
+
+  def line(self) -> str:
+    status = f"{len(self.failed_units)} units FAILED" if self.failed_units else "all units ok"
+    return (f"{self.workdir}: {len(self.results)} rows (models x checkpoints), {status}, "
+            f"{self.resumed_units} units resumed from disk, {self.wall_time_s:.1f} s; results in "
+            f"{self.workdir / 'results.csv'}")
+
+
+def run(c, store: Store, *, progress: bool = True) -> Summary:
+  """Runs (or resumes) every unit into `store` and writes results.csv and lines.csv."""
+  start = time.perf_counter()
+  atomic_write_json(store.root / "config.json", dict(config=c.to_dict(), config_hash=store.config_hash,
+                                                     provenance=provenance.collect()))
+  instances = make_data(c)
+  domain = common_domain(instances)
+  chords = random_chords(domain, c.eval.num_lines, c.seed)
+  atomic_write_csv(store.root / "lines.csv", pd.DataFrame(dict(
+      x0=chords[0][:, 0], y0=chords[0][:, 1], x1=chords[1][:, 0], y1=chords[1][:, 1],
+      length=np.linalg.norm(chords[1] - chords[0], axis=1))))
+  units = plan_units(c)
+  failed, resumed = [], 0
+  for n, unit in enumerate(units):
+    h = unit_hash(c, unit)
+    if store.has_unit(h) and store.read_unit(h)["status"] == "ok":
+      resumed += 1
+      continue
+    if progress:
+      print(f"[{n + 1}/{len(units)}] {unit.describe()}", flush=True)
+    try:
+      record, arrays = run_unit(c, unit, instances, domain, chords, progress)
+    except Exception as e:  # recorded; the other units still run
+      record, arrays = dict(status="failed", unit=unit.describe(), error=f"{type(e).__name__}: {e}"), None
+      failed.append(f"{unit.describe()}: {type(e).__name__}: {e}")
+    store.write_unit(h, record, arrays)
+  rows, timing = [], dict(train_s=0.0, lines_s=0.0, regions_s=0.0)
+  for unit in units:
+    record = store.read_unit(unit_hash(c, unit))
+    if record["status"] == "ok":
+      num_models = len(unit.activations) * c.num_seeds  # rows are checkpoint-major
+      rows += [dict(r, unit=unit_hash(c, unit), model_index=i % num_models)
+               for i, r in enumerate(record["rows"])]
+      timing = {k: timing[k] + record["timing"][k] for k in timing}
+  results = pd.DataFrame(rows)
+  if len(results):
+    results["log2_density"] = np.log2(results["density"].where(results["density"] > 0))
+    results["log2_regions"] = np.log2(results["num_regions"])
+  atomic_write_csv(store.root / "results.csv", results)
+  return Summary(store.root, results, failed, resumed, time.perf_counter() - start, timing)
+
+
+# ----------------------------------------------------------------------------- analysis
+
+def fit_loglog(x: np.ndarray, y: np.ndarray, log_x: bool = True) -> dict:
+  """Least-squares slope of log(y) on log(x) (or on x) with a 95% t interval; NaN if < 3 points."""
+  x, y = np.asarray(x, float), np.asarray(y, float)
+  keep = np.isfinite(x) & np.isfinite(y) & (y > 0) & ((x > 0) | (not log_x))
+  x, y = (np.log(x[keep]) if log_x else x[keep]), np.log(y[keep])
+  if len(x) < 3 or np.ptp(x) == 0:
+    return dict(slope=math.nan, ci_low=math.nan, ci_high=math.nan, r=math.nan, n=int(len(x)))
+  fit = scipy.stats.linregress(x, y)
+  half = scipy.stats.t.ppf(0.975, len(x) - 2) * fit.stderr
+  return dict(slope=fit.slope, ci_low=fit.slope - half, ci_high=fit.slope + half, r=fit.rvalue, n=int(len(x)))
+
+
+def slope_table(results: pd.DataFrame, metric: str = "density") -> pd.DataFrame:
+  """Slopes per activation and step: log-log on neurons (per depth, and all depths), and per layer.
+
+  `neurons` rows: exponent b of metric ~ neurons^b at fixed depth (Hanin & Rolnick: b about 1).
+  `depth` rows: log2 change of the metric per added layer at fixed neurons (exponential growth in
+  depth would make it a constant > 0; doublings per layer).
+  """
+  ok = results[~results["diverged"].astype(bool)]
+  out = []
+  for (act, step), g in ok.groupby(["activation", "step"], sort=False):
+    for depth, gd in [*g.groupby("depth"), ("all", g)]:
+      out.append(dict(activation=act, step=step, fit="log metric on log neurons", at=f"depth {depth}",
+                      **fit_loglog(gd["neurons"], gd[metric])))
+    for neurons, gn in g.groupby("neurons"):
+      f = fit_loglog(gn["depth"], gn[metric], log_x=False)
+      f.update({k: f[k] / math.log(2) for k in ("slope", "ci_low", "ci_high")})  # per layer, in doublings
+      out.append(dict(activation=act, step=step, fit="log2 metric per layer", at=f"{neurons} neurons", **f))
+  return pd.DataFrame(out)
+
+
+def evaluate_hypotheses(results: pd.DataFrame) -> tuple[list, list[str]]:
+  """Every hypothesis of this study evaluated on the table, and notes on those skipped."""
+  # `width` is a design column, and it differs between depths at fixed neurons: as a pairing key
+  # it would leave no pairs for a depth factor. Neurons and depth determine it, so drop it.
+  table = results.drop(columns=["width"])
+  verdicts, notes = [], []
+  for h in hypotheses.discover().values():
+    if h.study != STUDY:
+      continue
+    try:
+      verdicts.append(hypotheses.evaluate(h, table))
+    except ValueError as e:  # e.g. the quick variant did not train the arms compared
+      notes.append(f"hypothesis `{h.name}` not evaluated on this run: {e}")
+  return verdicts, notes
+
+
+# ----------------------------------------------------------------------------- figures
+
+def _plotting():
+  import matplotlib
+  matplotlib.use("Agg")  # files only
+  import matplotlib.pyplot as plt
+  import seaborn as sns
+  return plt, sns
+
+
+def _depth_labels(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+  frame = frame.assign(depth_label="depth " + frame["depth"].astype(str))
+  order = [f"depth {d}" for d in sorted(frame["depth"].unique())]
+  return frame, order
+
+
+def _save(fig, path: Path) -> Path:
+  path.parent.mkdir(parents=True, exist_ok=True)
+  fig.savefig(path, dpi=110, bbox_inches="tight")
+  _plotting()[0].close(fig)
+  return path
+
+
+def plot_vs_neurons(results: pd.DataFrame, metric: str, label: str, title: str, path: Path) -> Path | None:
+  """metric vs total neurons on log-log axes, hue = depth, one panel per activation x checkpoint.
+
+  Each panel carries the fitted exponent over all depths (95% CI) and a dashed slope-1 guide.
+  """
+  plt, sns = _plotting()
+  ok = results[~results["diverged"].astype(bool) & (results[metric] > 0)]
+  if ok.empty:
+    return None
+  ok, order = _depth_labels(ok)
+  g = sns.relplot(data=ok, x="neurons", y=metric, hue="depth_label", hue_order=order, col="step",
+                  row="activation", kind="line", errorbar=CI, marker="o", palette="viridis",
+                  height=2.8, aspect=1.1, facet_kws=dict(margin_titles=True))
+  neurons = np.array(sorted(ok["neurons"].unique()), float)
+  for (act, step), ax in g.axes_dict.items():
+    ax.set(xscale="log", yscale="log")
+    ax.set_xticks(neurons, [f"{n:g}" for n in neurons])
+    ax.minorticks_off()
+    cell = ok[(ok["activation"] == act) & (ok["step"] == step)]
+    f = fit_loglog(cell["neurons"], cell[metric])
+    if np.isfinite(f["slope"]):
+      mid = np.exp(np.mean(np.log(cell[metric])))
+      ax.plot(neurons, mid * neurons / np.exp(np.mean(np.log(neurons))), "k--", lw=0.8, alpha=0.6)
+      ax.text(0.03, 0.97, f"slope {f['slope']:.2f}\n[{f['ci_low']:.2f}, {f['ci_high']:.2f}]",
+              transform=ax.transAxes, va="top", fontsize=8,
+              bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))
+    ax.grid(alpha=0.3, which="major")
+  g.set_axis_labels("total hidden neurons (count, log)", label)
+  g.set_titles(col_template="step {col_name}", row_template="{row_name}")
+  g.legend.set_title("hidden layers")
+  g.figure.suptitle(title, y=1.02)
+  return _save(g.figure, path)
+
+
+def plot_relu_vs_leaky(results: pd.DataFrame, path: Path) -> Path | None:
+  """Paired by seed (same initial weights): LeakyReLU metric against ReLU metric, per checkpoint."""
+  plt, sns = _plotting()
+  ok = results[~results["diverged"].astype(bool)]
+  keys = ["neurons", "depth", "seed", "step"]
+  relu = ok[ok["activation"] == "relu"]
+  leaky = ok[ok["activation_name"] == "leaky_relu"]
+  if relu.empty or leaky.empty:
+    return None
+  metrics = [(m, l) for m, l in (("num_regions", "exact regions in the domain (count)"),
+                                 ("density", "boundaries crossed per unit length (1/input unit)"))
+             if ok[m].notna().any()]
+  pairs = leaky.merge(relu[keys + [m for m, _ in metrics]], on=keys, suffixes=("", "_relu"))
+  steps = sorted(pairs["step"].unique())
+  fig, axes = plt.subplots(len(metrics), len(steps), figsize=(3.1 * len(steps), 3.1 * len(metrics)),
+                           squeeze=False)
+  hue_order = list(dict.fromkeys(leaky["activation"]))
+  for r, (m, label) in enumerate(metrics):
+    for j, step in enumerate(steps):
+      ax = axes[r, j]
+      cell = pairs[(pairs["step"] == step) & (pairs[m] > 0) & (pairs[f"{m}_relu"] > 0)]
+      sns.scatterplot(data=cell, x=f"{m}_relu", y=m, hue="activation", hue_order=hue_order,
+                      style="activation", s=14, alpha=0.7, ax=ax, legend=(r == 0 and j == len(steps) - 1))
+      if len(cell):
+        lo = min(cell[m].min(), cell[f"{m}_relu"].min())
+        hi = max(cell[m].max(), cell[f"{m}_relu"].max())
+        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="_equal")
+        ratio = np.exp(np.mean(np.log(cell[m] / cell[f"{m}_relu"])))
+        ax.text(0.03, 0.97, f"geo. mean ratio {ratio:.2f}", transform=ax.transAxes, va="top", fontsize=8)
+      ax.set(xscale="log", yscale="log", title=f"step {step}")
+      ax.set_xlabel(f"ReLU: {label}", fontsize=8)
+      ax.set_ylabel(f"LeakyReLU: {label}", fontsize=8)
+      ax.grid(alpha=0.3)
+  if axes[0, -1].get_legend() is not None:
+    sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1), title="same seed as ReLU")
+  fig.suptitle("ReLU vs LeakyReLU from the same initial weights and data (one point per seed and "
+               "architecture; dashed: equal)", y=1.0)
+  fig.tight_layout()
+  return _save(fig, path)
+
+
+def plot_study(workdir: str | Path) -> list[Path]:
+  """Every figure of the study, from results.csv, into <workdir>/figures."""
+  workdir = Path(workdir)
+  results = pd.read_csv(workdir / "results.csv")
+  fig_dir = workdir / "figures"
+  paths = [
+      plot_vs_neurons(results, "density", "boundaries crossed per unit length (1/input unit, log)",
+                      "Region density along random lines vs total neurons (mean and 95% CI over seeds; "
+                      "dashed: slope 1)", fig_dir / "density_vs_neurons.png"),
+      plot_vs_neurons(results, "num_regions", "exact regions in the data domain (count, log)",
+                      "Exact linear regions in the 2-D data domain vs total neurons, through training "
+                      "(mean and 95% CI over seeds; dashed: slope 1)", fig_dir / "regions_vs_neurons.png"),
+      plot_relu_vs_leaky(results, fig_dir / "relu_vs_leaky.png"),
+  ]
+  return [p for p in paths if p is not None]
+
+
+# ----------------------------------------------------------------------------- report
+
+def describe_setting(c, results: pd.DataFrame) -> str:
+  o = c.optim
+  widths = sorted({(n, d, n // d) for n in c.model.neurons for d in c.model.depths})
+  return "\n".join([
+      f"- data: {c.data.name}, {c.data.num_train_per_class} training and {c.data.num_test_per_class} "
+      f"test points per class, noise {c.data.noise}; one draw per seed",
+      f"- total hidden neurons {list(c.model.neurons)} split equally over {list(c.model.depths)} layers "
+      f"(widths {sorted({w for _, _, w in widths})}), init {c.model.init}",
+      f"- activations: {', '.join(c.model.activations)}; the same seed gives the same initial weights and "
+      "data to every activation (paired)",
+      f"- {o.optimizer}, lr {o.lr}, schedule {o.schedule}, full batch" if not o.batch_size else
+      f"- {o.optimizer}, lr {o.lr}, schedule {o.schedule}, batch {o.batch_size}",
+      f"- checkpoints at steps {list(c.checkpoints)} (step 0 = initialisation); each is its own run of "
+      "that many steps, a prefix of the longer ones",
+      f"- {c.num_seeds} seeds; exact 2-D region counts for seeds 0..{c.eval.region_seeds - 1}; "
+      f"densities along {c.eval.num_lines} random chords of the domain (the same chords for every "
+      "model, in lines.csv)",
+      f"- {len(results)} rows (models x checkpoints) in results.csv",
+  ])
+
+
+def slopes_markdown(slopes: pd.DataFrame) -> str:
+  """The slope tables of the report (ReLU; every activation is in slopes.csv)."""
+  fmt = lambda t: t.assign(**{"95% CI": [f"[{a:.2f}, {b:.2f}]" for a, b in zip(t["ci_low"], t["ci_high"])]})
+  cols = ["step", "at", "slope", "95% CI", "n", "r"]
+  relu = slopes[slopes["activation"] == (slopes["activation"].iloc[0] if "relu" not in set(slopes["activation"])
+                                         else "relu")]
+  act = relu["activation"].iloc[0] if len(relu) else ""
+  on_n = fmt(relu[relu["fit"] == "log metric on log neurons"])
+  on_d = fmt(relu[relu["fit"] == "log2 metric per layer"])
+  return "\n".join([
+      "## Slopes of the density", "",
+      f"Exponent b of density ~ neurons^b at fixed depth ({act}; scipy.stats.linregress of log density "
+      "on log neurons over every seed, 95% t interval). Hanin & Rolnick: b about 1.", "",
+      markdown_table(on_n[cols]), "",
+      f"Change of log2 density per added layer at fixed total neurons ({act}; doublings per layer). "
+      "Growth exponential in depth would make this a constant clearly above 0.", "",
+      markdown_table(on_d[cols]), "",
+      "Every activation and the same fits for the 2-D region count are in slopes.csv.", ""])
+
+
+def write_study_report(c, workdir: Path, summary: Summary, figures: list[Path]) -> tuple[Path, Path]:
+  results = summary.results
+  slopes = pd.concat([slope_table(results, "density").assign(metric="density"),
+                      slope_table(results, "num_regions").assign(metric="num_regions")], ignore_index=True)
+  atomic_write_csv(workdir / "slopes.csv", slopes)
+  verdicts, notes = evaluate_hypotheses(results)
+  ok = results[~results["diverged"].astype(bool)]
+  means = (ok[ok["activation"] == ok["activation"].iloc[0]]
+           .pivot_table(index=["depth", "width"], columns=["step", "neurons"], values="num_regions", aggfunc="mean"))
+  table = means.reset_index()
+  table.columns = [" ".join(str(x) for x in col if x != "") if isinstance(col, tuple) else col for col in table.columns]
+  table.columns = [col.replace("num_regions", "").strip() for col in table.columns]
+  t = summary.timing
+  extra = [slopes_markdown(slopes[slopes["metric"] == "density"]),
+           f"## Mean exact region count ({ok['activation'].iloc[0]}); columns: step and total neurons", "",
+           markdown_table(table.rename(columns=lambda s: s if s in ("depth", "width") else f"step {s}")), "",
+           "## Runtime", "",
+           f"{summary.wall_time_s:.0f} s wall for this invocation ({summary.resumed_units} units resumed from "
+           f"disk); over all units: training {t['train_s']:.0f} s (including one compilation per "
+           f"architecture and checkpoint), densities along lines {t['lines_s']:.0f} s, 2-D "
+           f"enumeration {t['regions_s']:.0f} s.", ""]
+  caveats = list(notes) + [
+      f"init `{c.model.init}` has zero biases: at step 0 the network is positively homogeneous, every "
+      "region is a cone with its apex at the origin, and a 2-D count grows about linearly in the "
+      "neurons (Hanin & Rolnick draw small random biases, where it grows quadratically in 2-D); "
+      "after training the biases are not zero" if c.model.init != "rai" else
+      "init `rai` draws non-zero biases and one positive weight per unit, unlike the He init of Hanin & Rolnick",
+      "counts are of activation regions (distinct patterns), an upper bound on the affine pieces of the "
+      "function (adjacent regions can share a map, e.g. through a dead unit); slivers below 1e-12 of "
+      "the domain area are merged into a neighbour (research/metrics/regions.py)",
+      "densities are boundaries crossed per unit length, (regions on the chord - 1) / length, "
+      "averaged over chords through uniform points at uniform angles (longer chords are favoured)",
+      "seeds of ReLU and LeakyReLU share initial weights, so activations are not independent samples; "
+      "the slope fits are per activation",
+  ]
+  if c.eval.region_seeds < c.num_seeds:
+    caveats.append(f"exact 2-D counts only for {c.eval.region_seeds} of {c.num_seeds} seeds")
+  n_div = int(results["diverged"].sum())
+  if n_div:
+    caveats.append(f"{n_div} of {len(results)} model-checkpoints diverged and are excluded")
+  caveats += [f"unit failed: {f}" for f in summary.failed_units]
+  return write_report(workdir, title=f"Study: {STUDY}", question=c.question,
+                      setting=describe_setting(c, results), verdicts=verdicts, figures=figures,
+                      caveats=caveats, extra_markdown="\n".join(extra))
+
+
+def main(c, workdir: str, *, overwrite: bool = False, draw: bool = True, progress: bool = True) -> int:
+  """The whole study: validate, run or resume, figures and report; returns the exit status."""
+  try:
+    validate(c)
+  except ConfigError as e:
+    usage_error(str(e))
+  try:
+    store = Store(workdir, c.to_dict(), overwrite=overwrite)
+  except ValueError as e:  # the workdir: unwritable or holding another config
+    usage_error(str(e))
+  summary = run(c, store, progress=progress)
+  if draw and len(summary.results):
+    figures = plot_study(workdir)
+    for path in figures:
+      print(f"figure: {path}")
+    md, page = write_study_report(c, Path(workdir), summary, figures)
+    print(f"report: {md} and {page}")
+  print(summary.line())
+  for failure in summary.failed_units:
+    print(f"FAILED unit: {failure}", file=sys.stderr)
+  return 1 if summary.failed_units else 0
