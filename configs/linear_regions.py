@@ -65,8 +65,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.eval.num_lines = 8  # random chords of the domain, the same for every model
   c.eval.region_seeds = 8  # seeds 0..k-1 get the exact 2-D region count (the costly metric)
 
-  c.max_models_per_chunk = 1024
-
   if arg.quick:
     c.num_seeds = 2
     c.data.num_train_per_class = 40

@@ -17,6 +17,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.collections import LineCollection, PolyCollection
 
+from research.metrics import boundary
 from research.store import Store
 
 CI = ("ci", 95)
@@ -95,7 +96,7 @@ def decision_boundaries(store: Store, results: pd.DataFrame, path: Path) -> Path
     logit = arrays["plot_grid_score"][k]
     ax.imshow(logit > 0, origin="lower", extent=(x0, x1, y0, y1), cmap="coolwarm", alpha=0.35,
               vmin=0, vmax=1, aspect="auto")
-    ax.contour(np.linspace(x0, x1, logit.shape[1]), np.linspace(y0, y1, logit.shape[0]), logit,
+    ax.contour(*boundary.grid_axes(arrays["plot_domain"], logit.shape[0]), logit,
                levels=[0.0], colors="k", linewidths=1.0)
     x, y = arrays["plot_x_train"], arrays["plot_y_train"]
     ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=4, edgecolors="none")

@@ -2,12 +2,13 @@
 
 Units of work are (total neurons, depth, activation family): every activation of the family and
 every seed is one model of the unit, vmapped together (same seed = same initial weights and data
-for ReLU and LeakyReLU, so they are paired). The engine returns only final parameters, so each
-checkpoint step s > 0 is its own `train_models` run of s steps: with a schedule that does not
-depend on the run length and `eval_every_steps` dividing every checkpoint, the s-step run is the
-prefix of the longer ones (tests/test_study_linear_regions.py checks this bit for bit). Cost: the
-steps of every checkpoint are trained (sum of checkpoints, not their maximum) and each checkpoint
-compiles once per architecture, because `TrainSpec.num_steps` is a static argument.
+for ReLU and LeakyReLU, so they are paired). The engine returns only final parameters, so
+`train_with_checkpoints` runs the engine's own jitted chunk and copies the parameters out at every
+checkpoint: with a schedule that does not depend on the run length and `eval_every_steps`
+dividing every checkpoint, the parameters at step s equal those of `train_models` run for s steps
+(tests/test_study_linear_regions.py checks this bit for bit). Calling `train_models` once per
+checkpoint instead would train the sum of the checkpoints rather than their maximum and compile
+once per checkpoint (`TrainSpec.num_steps` is a static argument).
 
 Per model and checkpoint: the exact number of activation regions in the data domain
 (`enumerate_regions`), the exact number of region boundaries crossed per unit length along random
@@ -31,6 +32,7 @@ import ml_collections
 import numpy as np
 import pandas as pd
 import scipy.stats
+from jax.sharding import NamedSharding, PartitionSpec as P
 
 from research import datasets, hypotheses, provenance
 from research.activations import Activation, parse_activation
@@ -40,8 +42,8 @@ from research.metrics import regions
 from research.models import INITIALISERS, dense_weights
 from research.report import write_report
 from research.store import Store, atomic_write_csv, atomic_write_json, stable_hash
-from research.train import (ModelBatch, ModelSpec, TrainSpec, evaluate_batch, graphdef_of, init_batch,
-                            train_models)
+from research.train import (ModelBatch, ModelSpec, TrainSpec, graphdef_of, init_batch, model_mesh,
+                            train_chunk_batch)
 from research.validation import ConfigError, _fail, _float, _int, _sequence
 
 STUDY = "linear_regions"
@@ -107,7 +109,6 @@ def validate(c: ml_collections.ConfigDict) -> None:
             "compiled chunk for every checkpoint keeps runs prefixes of each other)")
   _int("eval.num_lines", c.eval.num_lines, 1, 10_000)
   _int("eval.region_seeds", c.eval.region_seeds, 0, c.num_seeds)
-  _int("max_models_per_chunk", c.max_models_per_chunk, 1)
 
 
 def _data_params(c, num_per_class: int | None = None) -> dict:
@@ -198,23 +199,43 @@ def stack_data(instances: list[datasets.Dataset]) -> dict[str, np.ndarray]:
 
 # ----------------------------------------------------------------------------- one unit
 
-def states_at_checkpoints(c, spec: ModelSpec, data: dict, batch: ModelBatch, progress: bool, desc: str):
-  """Yields (step, params, diverged (M,), train_acc (M,), test_acc (M,)) at every checkpoint."""
-  arrays = {k: jnp.asarray(v) for k, v in data.items()}
+def train_with_checkpoints(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndarray],
+                           batch: ModelBatch, checkpoints: tuple[int, ...]):
+  """Yields (step, params, diverged) at every checkpoint of one run; host arrays, model axis first.
+
+  This is the loop of research.train.train_models (its init, jitted chunk, model-axis sharding and
+  padding) with the parameters copied out at each checkpoint: one compilation and one run per unit,
+  where a train_models call per checkpoint compiles once per checkpoint (num_steps is static) and
+  trains the sum of the checkpoints. It equals train_models stopped there, bit for bit (tested).
+  """
+  mesh = model_mesh()
+  num_models = len(batch)
+  size = -(-num_models // mesh.devices.size) * mesh.devices.size  # every device gets the same share
+  # Pads repeat the last model, as in the engine; their results are dropped.
+  sub = batch.take(np.r_[np.arange(num_models), np.full(size - num_models, num_models - 1)].astype(int))
+  models, replicated = NamedSharding(mesh, P("models")), NamedSharding(mesh, P())
+  put = lambda a, dtype: jax.device_put(jnp.asarray(a, dtype), models)
+  seed, slope = put(sub.seed, jnp.uint32), put(sub.slope, jnp.float32)
+  lr, data_index = put(sub.lr, jnp.float32), put(sub.data_index, jnp.int32)
+  x, y = (jax.device_put(jnp.asarray(data[k]), replicated) for k in ("x_train", "y_train"))
+  carry = (*init_batch(seed, slope, spec=spec, train_spec=train_spec),
+           put(np.zeros(size), jnp.bool_), put(np.full(size, -1), jnp.int32))
   graphdef = graphdef_of(spec)
-  for step in c.checkpoints:
-    if step == 0:  # the engine's own init: same key derivation, so step 0 is the runs' start
-      train_spec = train_spec_of(c, c.optim.eval_every_steps)
-      params, rest, _ = init_batch(jnp.asarray(batch.seed, jnp.uint32), jnp.asarray(batch.slope, jnp.float32),
-                                   spec=spec, train_spec=train_spec)
-      index = jnp.asarray(batch.data_index)
-      acc = {split: evaluate_batch(params, rest, arrays[f"x_{split}"], arrays[f"y_{split}"], index,
-                                   graphdef=graphdef)[1] for split in ("train", "test")}
-      yield 0, jax.device_get(params), np.zeros(len(batch), bool), *(np.asarray(acc[s]) for s in ("train", "test"))
-    else:
-      r = train_models(spec, train_spec_of(c, step), data, batch, max_models_per_chunk=c.max_models_per_chunk,
-                       progress=progress, desc=f"{desc} to step {step}")
-      yield step, r.params, r.diverged, r.final["train_acc"], r.final["test_acc"]
+  step, every = 0, train_spec.eval_every_steps
+  for target in checkpoints:
+    while step < target:
+      carry = train_chunk_batch(carry, x, y, data_index, seed, lr, jnp.int32(step), graphdef=graphdef,
+                                train_spec=train_spec, num_steps=every)
+      step += every
+    # Copies (np.array), not views: the next chunk donates these buffers.
+    yield step, jax.tree.map(lambda a: np.array(a[:num_models]), carry[0]), np.array(carry[3][:num_models])
+
+
+def accuracy(kernels, biases, pwl, x: np.ndarray, y: np.ndarray) -> float:
+  """Fraction of points classified correctly (binary head: logit > 0), float64 forward pass."""
+  logits = regions.forward_numpy(kernels, biases, pwl, x)
+  pred = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else np.argmax(logits, 1)
+  return float(np.mean(pred == y))
 
 
 def model_weights(params, i: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -245,17 +266,20 @@ def run_unit(c, unit: Unit, instances, domain: np.ndarray, chords, progress: boo
   lengths = np.linalg.norm(p1 - p0, axis=1)
   pwls = [parse_activation(r["activation"]).pwl() for r in labels]
   rows, arrays, timing = [], {}, dict(train_s=0.0, lines_s=0.0, regions_s=0.0)
+  train_spec = train_spec_of(c, max(c.checkpoints[-1], c.optim.eval_every_steps))
   t0 = time.perf_counter()
-  for step, params, diverged, train_acc, test_acc in states_at_checkpoints(
-      c, spec, stack_data(instances), batch, progress, unit.describe()):
+  for step, params, diverged in train_with_checkpoints(spec, train_spec, stack_data(instances), batch,
+                                                       tuple(c.checkpoints)):
     timing["train_s"] += time.perf_counter() - t0
     counts = np.full((len(labels), len(lengths)), -1, np.int64)
     for i, label in enumerate(labels):
-      row = dict(label, step=step, diverged=bool(diverged[i]), train_acc=float(train_acc[i]),
-                 test_acc=float(test_acc[i]), density=math.nan, regions_per_line=math.nan,
-                 num_regions=math.nan)
+      row = dict(label, step=step, diverged=bool(diverged[i]), train_acc=math.nan, test_acc=math.nan,
+                 density=math.nan, regions_per_line=math.nan, num_regions=math.nan)
       if not diverged[i]:  # a diverged model is frozen at a meaningless state: no metrics
         kernels, biases = model_weights(params, i)
+        data = instances[label["seed"]]
+        row.update(train_acc=accuracy(kernels, biases, pwls[i], data.x_train, data.y_train),
+                   test_acc=accuracy(kernels, biases, pwls[i], data.x_test, data.y_test))
         t = time.perf_counter()
         counts[i] = line_counts(kernels, biases, pwls[i], p0, p1)
         timing["lines_s"] += time.perf_counter() - t
@@ -280,7 +304,6 @@ def unit_hash(c, unit: Unit) -> str:
   cfg = c.to_dict()
   for key in ("neurons", "depths", "activations"):
     cfg["model"].pop(key)
-  cfg.pop("max_models_per_chunk")  # chunking does not change results (tests/test_train.py)
   return stable_hash(dict(cfg=cfg, neurons=unit.neurons, depth=unit.depth,
                           activations=[a.spec for a in unit.activations]))
 
@@ -570,7 +593,7 @@ def write_study_report(c, workdir: Path, summary: Summary, figures: list[Path]) 
            "## Runtime", "",
            f"{summary.wall_time_s:.0f} s wall for this invocation ({summary.resumed_units} units resumed from "
            f"disk); over all units: training {t['train_s']:.0f} s (including one compilation per "
-           f"architecture and checkpoint), densities along lines {t['lines_s']:.0f} s, 2-D "
+           f"architecture), densities along lines {t['lines_s']:.0f} s, 2-D "
            f"enumeration {t['regions_s']:.0f} s.", ""]
   caveats = list(notes) + [
       f"init `{c.model.init}` has zero biases: at step 0 the network is positively homogeneous, every "

@@ -1,0 +1,72 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from configs.relu_vs_leaky import get_config
+from research import sweep
+from research.metrics import evaluation
+
+
+def tiny_config():
+  c = get_config("quick")
+  c.data.names = ("rings", "xor")
+  c.model.activations = ("relu", "leaky_relu:0.2")
+  c.num_seeds = 2
+  c.optim.num_steps = 20
+  c.optim.eval_every_steps = 10
+  c.eval.grid_resolution = 16
+  c.eval.metrics = ("core", "boundary")
+  return c
+
+
+def test_units_group_the_leaky_family_and_pair_seeds():
+  c = tiny_config()
+  c.model.activations = ("relu", "leaky_relu:0.2", "tanh")
+  units = sweep.plan_units(c)
+  assert [(u.dataset, u.family, len(u.activations)) for u in units] == [
+      ("rings", "leaky", 2), ("rings", "tanh", 1), ("xor", "leaky", 2), ("xor", "tanh", 1)]
+  batch, rows = sweep.unit_models(c, units[0])
+  relu = [i for i, r in enumerate(rows) if r["activation"] == "relu"]
+  leaky = [i for i, r in enumerate(rows) if r["activation"] == "leaky_relu:0.2"]
+  # Paired: the same init seed and data instance, only the slope differs.
+  np.testing.assert_array_equal(batch.seed[relu], batch.seed[leaky])
+  np.testing.assert_array_equal(batch.data_index[relu], batch.data_index[leaky])
+  assert set(batch.slope[relu]) == {0.0} and set(batch.slope[leaky]) == {np.float32(0.2)}
+
+
+def test_failing_unit_is_recorded_and_others_run(tmp_path, monkeypatch):
+  c = tiny_config()
+  original = evaluation.FAMILIES["boundary"]
+
+  def flaky(ctx):
+    if ctx.rows[0]["dataset"] == "xor":
+      raise RuntimeError("metric exploded")
+    return original(ctx)
+
+  monkeypatch.setitem(evaluation.FAMILIES, "boundary", flaky)
+  summary = sweep.run_sweep(c, tmp_path, progress=False)
+  assert len(summary.failed_units) == 1 and "metric exploded" in summary.failed_units[0]
+  results = pd.read_csv(tmp_path / "results.csv")
+  assert set(results["dataset"]) == {"rings"} and len(results) == 4
+  # The failure is on disk with its error; a rerun retries exactly that unit.
+  monkeypatch.setitem(evaluation.FAMILIES, "boundary", original)
+  again = sweep.run_sweep(c, tmp_path, progress=False)
+  assert again.failed_units == [] and again.skipped_units == 1
+  assert set(pd.read_csv(tmp_path / "results.csv")["dataset"]) == {"rings", "xor"}
+
+
+def test_same_config_twice_gives_bit_identical_tables(tmp_path):
+  c = tiny_config()
+  sweep.run_sweep(c, tmp_path / "a", progress=False)
+  sweep.run_sweep(c, tmp_path / "b", progress=False)
+  a, b = (pd.read_csv(tmp_path / d / "results.csv") for d in "ab")
+  timing = [col for col in a.columns if col.endswith("time_s")]
+  pd.testing.assert_frame_equal(a.drop(columns=timing), b.drop(columns=timing), check_exact=True)
+
+
+def test_dataset_spec_arguments_reach_the_generator():
+  c = tiny_config()
+  name, params = sweep.dataset_params(c, "rings:num_rings=3")
+  assert name == "rings" and params["num_rings"] == 3
+  with pytest.raises(ValueError, match="valid"):
+    sweep.dataset_params(c, "ringz")
