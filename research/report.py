@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from pathlib import Path
 
@@ -78,6 +79,10 @@ img{max-width:100%;border:1px solid #eee}pre{background:#f6f6f6;padding:8px;over
 figcaption{font-size:85%;color:#555}"""
 
 
+def _counts(v) -> str:
+  return ", ".join(f"{k}: {n}" for k, n in v.counts.items())
+
+
 def markdown_to_page(markdown: str, title: str, base: Path) -> str:
   """A standalone HTML page; images referenced relative to `base` are embedded as data URIs."""
   body = _md_to_html(markdown)
@@ -96,14 +101,20 @@ def markdown_to_page(markdown: str, title: str, base: Path) -> str:
 
 def write_report(workdir: str | Path, *, title: str, question: str, setting: str,
                  verdicts: list = (), figures: list[Path] = (), caveats: list[str] = (),
-                 extra_markdown: str = "") -> tuple[Path, Path]:
-  """Writes <workdir>/report.md and <workdir>/report.html; returns their paths.
+                 extra_markdown: str = "", findings: list[str] = ()) -> tuple[Path, Path]:
+  """Writes <workdir>/report.md, report.html and summary.json; returns the first two paths.
 
   verdicts: HypothesisResult objects (their to_markdown() is included).
   figures: PNG paths, shown relative to the workdir.
+  findings: one-line results in words (measured numbers), shown first and gathered by
+  `python -m experiments.report` with the verdicts.
   """
   workdir = Path(workdir)
   parts = [f"# {title}", "", f"**Question.** {question}", "", "## Setting", "", setting, ""]
+  if findings or verdicts:
+    parts += ["## Summary", ""] + [f"- {f}" for f in findings]
+    parts += [f"- hypothesis `{v.hypothesis.name}`: **{v.verdict}** ({_counts(v)})" for v in verdicts]
+    parts += [""]
   if verdicts:
     parts += ["## Verdicts", ""]
     for v in verdicts:
@@ -118,6 +129,10 @@ def write_report(workdir: str | Path, *, title: str, question: str, setting: str
   parts += ["## Caveats", ""] + ([f"- {c}" for c in caveats] or ["- none recorded"]) + [""]
   markdown = "\n".join(parts)
   md_path, html_path = workdir / "report.md", workdir / "report.html"
+  summary = dict(title=title, question=question, findings=list(findings), caveats=list(caveats),
+                 verdicts=[dict(name=v.hypothesis.name, claim=v.hypothesis.claim, verdict=v.verdict,
+                                counts=_counts(v)) for v in verdicts])
+  atomic_write_text(workdir / "summary.json", json.dumps(summary, indent=2) + "\n")
   atomic_write_text(md_path, markdown)
   atomic_write_text(html_path, markdown_to_page(markdown, title, workdir))
   return md_path, html_path

@@ -39,6 +39,17 @@ def evaluate_study_hypotheses(study: str, results: pd.DataFrame) -> tuple[list, 
   return verdicts, notes
 
 
+def headline_findings(results: pd.DataFrame, metric: str = "test_acc") -> list[str]:
+  """One line per data set: the metric's mean by activation over architectures and seeds."""
+  ok = results[~results["diverged"].astype(bool)]
+  lines = []
+  for dataset, rows in ok.groupby("dataset", sort=False):
+    means = rows.groupby("activation", sort=False)[metric].mean()
+    lines.append(f"{dataset}: mean {metric} " + ", ".join(f"{a} {m:.3f}" for a, m in means.items())
+                 + f" ({rows['seed'].nunique()} seeds x {rows[['width', 'depth']].drop_duplicates().shape[0]} architectures)")
+  return lines
+
+
 def write_training_study_report(config, workdir: str | Path, figures: list[Path],
                                 failed_units: list[str]) -> tuple[Path, Path]:
   """report.md and report.html of a sweep-based study."""
@@ -53,4 +64,4 @@ def write_training_study_report(config, workdir: str | Path, figures: list[Path]
   caveats += [f"unit failed: {f}" for f in failed_units]
   return write_report(workdir, title=f"Study: {config.study}", question=config.question,
                       setting=describe_setting(config), verdicts=verdicts, figures=figures,
-                      caveats=caveats)
+                      caveats=caveats, findings=headline_findings(results))
