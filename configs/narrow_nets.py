@@ -10,6 +10,9 @@ Snopov & Musin (arXiv 2507.12874) found a learned-slope LeakyReLU (PReLU) reache
 loss than ReLU in every configuration on narrow ring data: the `prelu_lower_loss_narrow` hypothesis
 and the test-loss figure put our numbers beside theirs (same question; our data, widths and
 budget are this config's, not theirs).
+Caveat: components are counted inside the data domain box; a region that is connected only
+through the outside of the box (which the theory allows) counts as several components there, so
+the `leaky_connected_at_width_2` hypothesis tests the visible decision regions, not the theorem.
 Columns to read: components_c0/c1 and holes_c0/c1 (decision-region topology on the grid),
 topology_match (equals the truth's: inner disk 1 component, outer ring 1 component with 1 hole),
 test_loss, test_acc.

@@ -103,3 +103,44 @@ def test_killed_sweep_resumes_to_identical_results(tmp_path, uninterrupted):
 def test_killed_sweep_resumes_at_several_points(tmp_path, uninterrupted, kill_after_s):
   resumed = _kill_and_resume(tmp_path, kill_after_s)
   pd.testing.assert_frame_equal(_comparable(resumed), _comparable(uninterrupted), check_exact=True)
+
+
+def test_narrow_nets_quick_end_to_end(tmp_path):
+  out = run("experiments.narrow_nets", "--config", "configs/narrow_nets.py:quick", "--workdir",
+            str(tmp_path), "--noprogress")
+  assert out.returncode == 0, out.stderr
+  results = pd.read_csv(tmp_path / "results.csv")
+  assert set(results["activation"]) == {"relu", "leaky_relu:0.01", "prelu:0.25", "tanh"}
+  assert set(results["width"]) == {2, 3}
+  # Region topology is counted for every model (within the domain box; see configs/narrow_nets.py).
+  assert results[["components_c0", "components_c1", "holes_c0", "holes_c1"]].notna().all().all()
+  page = (tmp_path / "report.html").read_text()
+  assert "prelu_lower_loss_narrow" in page and "data:image/png;base64" in page
+
+
+THROWAWAY = '''
+from research.hypotheses import Hypothesis
+
+HYPOTHESIS = Hypothesis(
+    claim="Throwaway: ReLU beats LeakyReLU(0.2) on rings.",
+    study="relu_vs_leaky", factor="activation", treatment="relu", control="leaky_relu:0.2",
+    metric="test_acc", direction="greater", min_effect=0.0, conditions={"dataset": ["rings"]},
+    num_seeds=3)
+'''
+
+
+def test_throwaway_hypothesis_is_discovered_run_and_reported(tmp_path):
+  folder = tmp_path / "mine"
+  folder.mkdir()
+  (folder / "throwaway_claim.py").write_text(THROWAWAY)
+  listed = run("experiments.hypothesis", "--list", "--hypotheses_dir", str(folder), timeout=120)
+  assert listed.returncode == 0 and "throwaway_claim [relu_vs_leaky]: Throwaway" in listed.stdout
+  out = run("experiments.hypothesis", "--hypothesis", "throwaway_claim", "--hypotheses_dir", str(folder),
+            "--workdir", str(tmp_path / "run"), "--quick", "--noprogress")
+  assert out.returncode == 0, out.stderr
+  results = pd.read_csv(tmp_path / "run" / "results.csv")
+  # Exactly the two arms on the hypothesis' grid, paired over its seeds.
+  assert set(results["activation"]) == {"relu", "leaky_relu:0.2"} and set(results["dataset"]) == {"rings"}
+  assert sorted(results["seed"].unique()) == [0, 1, 2]
+  report = (tmp_path / "run" / "report.md").read_text()
+  assert "Throwaway: ReLU beats LeakyReLU(0.2) on rings." in report and "Verdict:" in report

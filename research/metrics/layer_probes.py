@@ -14,6 +14,7 @@ Layer indices count the input as 0, so hidden layer l here is the core family's 
 from __future__ import annotations
 
 import numpy as np
+import threadpoolctl
 
 from research.metrics import separability
 from research.metrics.evaluation import EvalContext, register_family
@@ -72,5 +73,8 @@ def probe_family_columns(ctx: EvalContext) -> list[dict]:
     x = np.asarray(data.x_train)
     _, inter = ctx.run(i, x)
     layers = [x, *[np.asarray(a) for a in inter["act"]]]
-    metrics.append(probe_columns(layers, data.y_train, s["collapse_tol"], s["rank_rtol"]))
+    # Small problems (a few thousand x <= 64): multithreaded BLAS only adds contention with XLA's
+    # threads and other jobs; one thread measured 5x faster on a loaded 2-core machine.
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+      metrics.append(probe_columns(layers, data.y_train, s["collapse_tol"], s["rank_rtol"]))
   return metrics

@@ -19,11 +19,14 @@ A class the network never predicts has NaN Betti numbers and never becomes trivi
 from __future__ import annotations
 
 import numpy as np
+import threadpoolctl
 
 from research.metrics import topology
 from research.metrics.evaluation import EvalContext, register_family
 from research.train import predict
 
+# The clouds are small (<= a few thousand x 50): multithreaded BLAS only adds contention with XLA's
+# threads and other jobs; one thread measured 2x faster on a loaded 2-core machine.
 # Seed of the per-class subsample (topology.subsample); fixed so every model and layer sees the
 # same rule, and reruns give the same Betti numbers.
 SUBSAMPLE_SEED = 0
@@ -93,6 +96,7 @@ def layer_topology_columns(ctx: EvalContext) -> list[dict]:
     logits, inter = ctx.run(i, x)
     predicted = np.asarray(predict(logits))
     layers = [x, *[np.asarray(a) for a in inter["act"]]]
-    metrics.append(topology_columns(layers, predicted, num_classes, max_dim, s["k"], s["scale"],
-                                    s["max_points"], SUBSAMPLE_SEED))
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+      metrics.append(topology_columns(layers, predicted, num_classes, max_dim, s["k"], s["scale"],
+                                      s["max_points"], SUBSAMPLE_SEED))
   return metrics

@@ -426,6 +426,17 @@ def _plotting():
   return plt, sns
 
 
+def _log_axes(ax, x: bool = True, y: bool = True) -> None:
+  """Log scale with plain-number ticks at 1, 2, 5 x 10^k (the default labels only powers of 10)."""
+  from matplotlib import ticker
+  for use, axis, scale in ((x, ax.xaxis, ax.set_xscale), (y, ax.yaxis, ax.set_yscale)):
+    if use:
+      scale("log")
+      axis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+      axis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+      axis.set_minor_formatter(ticker.NullFormatter())
+
+
 def _depth_labels(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
   frame = frame.assign(depth_label="depth " + frame["depth"].astype(str))
   order = [f"depth {d}" for d in sorted(frame["depth"].unique())]
@@ -454,9 +465,10 @@ def plot_vs_neurons(results: pd.DataFrame, metric: str, label: str, title: str, 
                   height=2.8, aspect=1.1, facet_kws=dict(margin_titles=True))
   neurons = np.array(sorted(ok["neurons"].unique()), float)
   for (act, step), ax in g.axes_dict.items():
-    ax.set(xscale="log", yscale="log")
+    _log_axes(ax, x=False)
+    ax.set_xscale("log")
     ax.set_xticks(neurons, [f"{n:g}" for n in neurons])
-    ax.minorticks_off()
+    ax.xaxis.set_minor_locator(_plotting()[0].NullLocator())
     cell = ok[(ok["activation"] == act) & (ok["step"] == step)]
     f = fit_loglog(cell["neurons"], cell[metric])
     if np.isfinite(f["slope"]):
@@ -466,7 +478,7 @@ def plot_vs_neurons(results: pd.DataFrame, metric: str, label: str, title: str, 
               transform=ax.transAxes, va="top", fontsize=8,
               bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))
     ax.grid(alpha=0.3, which="major")
-  g.set_axis_labels("total hidden neurons (count, log)", label)
+  g.set_axis_labels("total hidden neurons (count)", label)
   g.set_titles(col_template="step {col_name}", row_template="{row_name}")
   g.legend.set_title("hidden layers")
   g.figure.suptitle(title, y=1.02)
@@ -482,15 +494,15 @@ def plot_relu_vs_leaky(results: pd.DataFrame, path: Path) -> Path | None:
   leaky = ok[ok["activation_name"] == "leaky_relu"]
   if relu.empty or leaky.empty:
     return None
-  metrics = [(m, l) for m, l in (("num_regions", "exact regions in the domain (count)"),
-                                 ("density", "boundaries crossed per unit length (1/input unit)"))
+  metrics = [(m, t, u) for m, t, u in (("num_regions", "exact regions in the domain", "count"),
+                                       ("density", "boundaries crossed per unit length", "per input unit"))
              if ok[m].notna().any()]
-  pairs = leaky.merge(relu[keys + [m for m, _ in metrics]], on=keys, suffixes=("", "_relu"))
+  pairs = leaky.merge(relu[keys + [m for m, _, _ in metrics]], on=keys, suffixes=("", "_relu"))
   steps = sorted(pairs["step"].unique())
-  fig, axes = plt.subplots(len(metrics), len(steps), figsize=(3.1 * len(steps), 3.1 * len(metrics)),
+  fig, axes = plt.subplots(len(metrics), len(steps), figsize=(3.3 * len(steps), 3.4 * len(metrics)),
                            squeeze=False)
   hue_order = list(dict.fromkeys(leaky["activation"]))
-  for r, (m, label) in enumerate(metrics):
+  for r, (m, what, unit) in enumerate(metrics):
     for j, step in enumerate(steps):
       ax = axes[r, j]
       cell = pairs[(pairs["step"] == step) & (pairs[m] > 0) & (pairs[f"{m}_relu"] > 0)]
@@ -502,9 +514,11 @@ def plot_relu_vs_leaky(results: pd.DataFrame, path: Path) -> Path | None:
         ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="_equal")
         ratio = np.exp(np.mean(np.log(cell[m] / cell[f"{m}_relu"])))
         ax.text(0.03, 0.97, f"geo. mean ratio {ratio:.2f}", transform=ax.transAxes, va="top", fontsize=8)
-      ax.set(xscale="log", yscale="log", title=f"step {step}")
-      ax.set_xlabel(f"ReLU: {label}", fontsize=8)
-      ax.set_ylabel(f"LeakyReLU: {label}", fontsize=8)
+      _log_axes(ax)
+      ax.set_aspect("equal", adjustable="datalim")
+      ax.set_title(f"{what}\nstep {step}", fontsize=9)
+      ax.set_xlabel(f"ReLU ({unit})")
+      ax.set_ylabel(f"LeakyReLU, same seed ({unit})")
       ax.grid(alpha=0.3)
   if axes[0, -1].get_legend() is not None:
     sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1), title="same seed as ReLU")
@@ -520,10 +534,10 @@ def plot_study(workdir: str | Path) -> list[Path]:
   results = pd.read_csv(workdir / "results.csv")
   fig_dir = workdir / "figures"
   paths = [
-      plot_vs_neurons(results, "density", "boundaries crossed per unit length (1/input unit, log)",
+      plot_vs_neurons(results, "density", "boundaries / unit length\n(per input unit)",
                       "Region density along random lines vs total neurons (mean and 95% CI over seeds; "
                       "dashed: slope 1)", fig_dir / "density_vs_neurons.png"),
-      plot_vs_neurons(results, "num_regions", "exact regions in the data domain (count, log)",
+      plot_vs_neurons(results, "num_regions", "regions in the domain\n(count)",
                       "Exact linear regions in the 2-D data domain vs total neurons, through training "
                       "(mean and 95% CI over seeds; dashed: slope 1)", fig_dir / "regions_vs_neurons.png"),
       plot_relu_vs_leaky(results, fig_dir / "relu_vs_leaky.png"),
