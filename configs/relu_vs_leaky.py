@@ -4,10 +4,13 @@
   python -m experiments.relu_vs_leaky --config configs/relu_vs_leaky.py:quick --workdir /tmp/q
 
 Trains every activation below on the same seeds and the same data draw per seed (paired), on
-spirals and concentric rings, over a width x depth grid, and records accuracy, agreement of the
-decision regions with the ground truth and the rest of the results table.
-Default: 2 data sets x 4 activations x 2 widths x 2 depths x 16 seeds = 512 models, measured at
-about 3 minutes on 2 CPU cores (see README). Quick: a few seconds plus compilation.
+spirals, concentric rings, xor and moons, over a width x depth grid, and records accuracy,
+agreement of the decision regions with the ground truth, decision-region topology, exact linear
+regions, margins and boundary pieces (results.csv), then draws the figures and the report.
+Widths are kept small (4 and 16): at width 64 every activation reaches the noise ceiling on these
+data sets (measured: 0.994 test accuracy on spirals for all of them), which hides any difference.
+Default: 4 data sets x 5 activations x 2 widths x 2 depths x 16 seeds = 1,280 models.
+Quick: 2 data sets, 4 activations, 3 seeds, 200 steps: well under a minute plus compilation.
 """
 
 import ml_collections
@@ -25,7 +28,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.num_seeds = 16
 
   c.data = ml_collections.ConfigDict()
-  c.data.names = ("spirals", "rings")
+  c.data.names = ("spirals", "rings", "xor", "moons")
   c.data.num_train_per_class = 250
   c.data.num_test_per_class = 250
   c.data.noise = 0.1
@@ -34,9 +37,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
   c.model = ml_collections.ConfigDict()
   # Slopes are always explicit: library defaults differ (0.01 JAX/PyTorch, 0.2 TensorFlow).
-  c.model.activations = ("relu", "leaky_relu:0.01", "leaky_relu:0.2", "tanh")
-  c.model.widths = (16, 64)
-  c.model.depths = (2, 3)
+  c.model.activations = ("relu", "leaky_relu:0.01", "leaky_relu:0.1", "leaky_relu:0.2", "tanh")
+  c.model.widths = (4, 16)
+  c.model.depths = (2, 4)
   c.model.init = "he"
 
   c.optim = ml_collections.ConfigDict()
@@ -59,6 +62,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.max_models_per_chunk = 1024
 
   if arg.quick:
+    c.data.names = ("spirals", "rings")
+    c.model.activations = ("relu", "leaky_relu:0.01", "leaky_relu:0.2", "tanh")
     c.num_seeds = 3
     c.data.num_train_per_class = 100
     c.data.num_test_per_class = 100

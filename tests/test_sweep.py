@@ -70,3 +70,16 @@ def test_dataset_spec_arguments_reach_the_generator():
   assert name == "rings" and params["num_rings"] == 3
   with pytest.raises(ValueError, match="valid"):
     sweep.dataset_params(c, "ringz")
+
+
+def test_relu_64x3_reaches_95_percent_on_spirals_within_the_default_budget(tmp_path):
+  c = get_config()  # the default training budget (steps, learning rate, data size, noise)
+  assert c.data.noise == 0.1
+  c.data.names = ("spirals",)
+  c.model.activations = ("relu",)
+  c.model.widths, c.model.depths = (64,), (3,)
+  c.num_seeds = 2
+  c.eval.metrics = ("core",)
+  sweep.run_sweep(c, tmp_path, progress=False)
+  results = pd.read_csv(tmp_path / "results.csv")
+  assert len(results) == 2 and (results["test_acc"] >= 0.95).all(), results["test_acc"].tolist()
