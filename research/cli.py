@@ -11,7 +11,7 @@ import sys
 
 from absl import flags
 
-from research import plots
+from research import distributed, plots
 from research.study_report import write_training_study_report
 from research.sweep import run_sweep
 from research.validation import ConfigError
@@ -27,7 +27,20 @@ def define_flags(default_config: str):
   flags.DEFINE_bool("overwrite", False, "Delete results of a different config found in --workdir.")
   flags.DEFINE_bool("plots", True, "Draw the figures after training.")
   flags.DEFINE_bool("progress", True, "Show progress bars.")
+  define_distributed_flags()
   return config
+
+
+def define_distributed_flags():
+  flags.DEFINE_string("coordinator_address", None, "host:port of process 0, to run on several hosts "
+                      "(or set JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, JAX_PROCESS_ID).")
+  flags.DEFINE_integer("num_processes", None, "Number of processes (hosts) in a distributed run.")
+  flags.DEFINE_integer("process_id", None, "This process's index in a distributed run (0 writes).")
+
+
+def initialize_distributed():
+  f = flags.FLAGS
+  distributed.initialize(f.coordinator_address, f.num_processes, f.process_id)
 
 
 def parse_flags(argv: list[str]) -> None:
@@ -51,6 +64,8 @@ def run_training_study(config, workdir: str, overwrite: bool, draw: bool, progre
     usage_error(str(e))
   except ValueError as e:  # workdir problems: unwritable, holds another config
     usage_error(str(e))
+  if not distributed.is_writer():
+    return 1 if summary.failed_units else 0
   if draw and summary.num_models:
     figures = plots.plot_study(workdir)
     for path in figures:
@@ -69,6 +84,7 @@ def training_main(default_config: str):
 
   def main(argv=None):
     parse_flags(sys.argv if argv is None else argv)
+    initialize_distributed()
     f = flags.FLAGS
     sys.exit(run_training_study(config_flag.value, f.workdir, f.overwrite, f.plots, f.progress))
   return main

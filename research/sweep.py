@@ -22,7 +22,7 @@ import ml_collections
 import numpy as np
 import pandas as pd
 
-from research import datasets, provenance
+from research import datasets, distributed, provenance
 from research.activations import Activation, parse_activation
 from research.metrics import evaluation
 from research.store import Store, atomic_write_csv, atomic_write_json, stable_hash
@@ -161,35 +161,47 @@ def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bo
 
 def run_sweep(config: ml_collections.ConfigDict, workdir: str, *, overwrite: bool = False,
               progress: bool = True) -> SweepSummary:
-  """Runs (or resumes) every unit of a study config and assembles the results tables."""
+  """Runs (or resumes) every unit of a study config and assembles the results tables.
+
+  With several processes (research.distributed), every process runs every unit's compiled
+  program on its share of the model axis, and only process 0 reads and writes the workdir.
+  """
   start = time.perf_counter()
   validate_study_config(config)
-  store = Store(workdir, config.to_dict(), overwrite=overwrite)
-  atomic_write_json(store.root / "config.json",
-                    dict(config=config.to_dict(), config_hash=store.config_hash,
-                         provenance=provenance.collect()))
+  writer = distributed.is_writer()
+  store = Store(workdir, config.to_dict(), overwrite=overwrite) if writer else None
+  if writer:
+    atomic_write_json(store.root / "config.json",
+                      dict(config=config.to_dict(), config_hash=store.config_hash,
+                           provenance=provenance.collect()))
   units = plan_units(config)
+  hashes = [unit_hash(config, unit) for unit in units]
+  done = distributed.agree(np.array(
+      [writer and store.has_unit(h) and store.read_unit(h)["status"] == "ok" for h in hashes]))
   data_cache: dict[str, list[datasets.Dataset]] = {}
-  failed, skipped = [], 0
-  for n, unit in enumerate(units):
-    h = unit_hash(config, unit)
-    if store.has_unit(h) and store.read_unit(h)["status"] == "ok":
-      skipped += 1
+  failed = []
+  for n, (unit, h) in enumerate(zip(units, hashes)):
+    if done[n]:
       continue
-    if progress:
+    if progress and writer:
       print(f"[{n + 1}/{len(units)}] {unit.describe()}", flush=True)
     try:
       if unit.dataset not in data_cache:
         data_cache[unit.dataset] = make_data(config, unit.dataset)
-      record, arrays = run_unit(config, unit, data_cache[unit.dataset], progress)
+      record, arrays = run_unit(config, unit, data_cache[unit.dataset], progress and writer)
     except Exception as e:  # recorded, and the other units still run
       record, arrays = dict(status="failed", unit=unit.describe(), error=f"{type(e).__name__}: {e}",
                             traceback=traceback.format_exc()), None
       failed.append(f"{unit.describe()}: {type(e).__name__}: {e}")
-    store.write_unit(h, record, arrays)
-  results, curves = assemble(store, config, units)
-  return SweepSummary(store.root, len(results), int(results["diverged"].sum()) if len(results) else 0,
-                      failed, skipped, time.perf_counter() - start)
+    if writer:
+      store.write_unit(h, record, arrays)
+  num_models = num_diverged = 0
+  if writer:
+    results, _ = assemble(store, config, units)
+    num_models = len(results)
+    num_diverged = int(results["diverged"].sum()) if num_models else 0
+  return SweepSummary(Path(workdir), num_models, num_diverged, failed, int(done.sum()),
+                      time.perf_counter() - start)
 
 
 def assemble(store: Store, config, units: list[Unit]) -> tuple[pd.DataFrame, pd.DataFrame]:

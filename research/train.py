@@ -29,6 +29,7 @@ from flax import nnx
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec as P
 from tqdm.auto import tqdm
 
+from research import distributed
 from research.activations import Activation
 from research.models import MLP
 
@@ -241,6 +242,13 @@ def init_batch(seed, slope, *, spec: ModelSpec, train_spec: TrainSpec):
   return params, rest, jax.vmap(train_spec.direction().init)(params)
 
 
+def global_array(value: np.ndarray, sharding: NamedSharding) -> jax.Array:
+  """A jax.Array laid out by `sharding`; with several processes each fills only its own shards
+  (every process knows the whole value: it is derived from the config)."""
+  value = np.asarray(value)
+  return jax.make_array_from_callback(value.shape, sharding, lambda index: value[index])
+
+
 def _pad_to(batch: ModelBatch, size: int) -> ModelBatch:
   """Pads a batch to `size` models by repeating its last model (results of pads are dropped)."""
   idx = np.concatenate([np.arange(len(batch)), np.full(size - len(batch), len(batch) - 1)])
@@ -265,7 +273,7 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
   graphdef = graphdef_of(spec)
   models = NamedSharding(mesh, P("models"))
   replicated = NamedSharding(mesh, P())
-  arrays = {k: jax.device_put(jnp.asarray(v), replicated) for k, v in data.items()}
+  arrays = {k: global_array(v, replicated) for k, v in data.items()}
 
   eval_steps = list(range(0, train_spec.num_steps, train_spec.eval_every_steps))
   bounds = eval_steps[1:] + [train_spec.num_steps]
@@ -276,7 +284,7 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
   for c in range(num_chunks):
     idx = np.arange(c * chunk_size, min((c + 1) * chunk_size, num_models))
     sub = _pad_to(batch.take(idx), chunk_size)
-    put = lambda a, dtype: jax.device_put(jnp.asarray(a, dtype), models)
+    put = lambda a, dtype: global_array(np.asarray(a, dtype), models)
     seed, slope = put(sub.seed, jnp.uint32), put(sub.slope, jnp.float32)
     lr, data_index = put(sub.lr, jnp.float32), put(sub.data_index, jnp.int32)
     carry = (*init_batch(seed, slope, spec=spec, train_spec=train_spec),
@@ -298,7 +306,7 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
         curves[f"{split}_acc"].append(acc)
       bar.update((hi - lo) * chunk_size)
     keep = len(idx)
-    host = jax.device_get((carry, curves))
+    host = distributed.gather((carry, curves))
     (params, rest, _, diverged, diverged_step), curves = host
     outputs.append(dict(
         params=jax.tree.map(lambda a: a[:keep], params),
