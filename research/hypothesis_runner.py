@@ -16,7 +16,9 @@ import pandas as pd
 
 from research.hypotheses import Hypothesis, HypothesisResult, evaluate
 from research.store import atomic_write_text
-from research.sweep import run_sweep
+from research.metrics import evaluation
+from research.sweep import BASE_COLUMNS, run_sweep
+from research.validation import validate_study_config
 
 CONDITION_FIELDS = {"dataset": "data.names", "width": "model.widths", "depth": "model.depths",
                     "lr": "optim.learning_rates"}
@@ -56,10 +58,24 @@ def study_config(h: Hypothesis, variant: str | None = None) -> ml_collections.Co
   return config
 
 
+def check_metric(h: Hypothesis, config) -> None:
+  """Raises before any training if the study will not write the hypothesis' metric column."""
+  if h.metric in BASE_COLUMNS:
+    return
+  known = evaluation.known_column(h.metric, config.eval.metrics)
+  if known is False:
+    raise ValueError(f"hypothesis {h.name!r}: metric {h.metric!r} is not a results column of study "
+                     f"{h.study!r} with metric families {list(config.eval.metrics)}; valid: the base "
+                     f"columns {', '.join(BASE_COLUMNS)} and the families' columns (FAMILY_COLUMNS "
+                     "in research/metrics/evaluation.py)")
+
+
 def run_hypothesis(h: Hypothesis, workdir: str | Path, *, variant: str | None = None,
                    overwrite: bool = False, progress: bool = True) -> HypothesisResult:
   """Runs (or resumes) the runs of `h`, evaluates it and writes <workdir>/report.md."""
   config = study_config(h, variant)
+  validate_study_config(config)
+  check_metric(h, config)
   summary = run_sweep(config, workdir, overwrite=overwrite, progress=progress)
   if summary.failed_units:
     raise RuntimeError(f"{len(summary.failed_units)} units failed: {summary.failed_units}")

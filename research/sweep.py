@@ -74,6 +74,12 @@ def plan_units(config: ml_collections.ConfigDict) -> list[Unit]:
               config.data.names, config.model.widths, config.model.depths, families.values())]
 
 
+# Columns every training study writes, besides its metric families' columns.
+BASE_COLUMNS = ("dataset", "activation", "activation_name", "family", "slope", "width", "depth",
+                "init", "lr", "seed", "train_acc", "test_acc", "train_loss", "test_loss", "diverged",
+                "diverged_step", "wall_time_s", "compile_time_s", "unit", "model_index")
+
+
 def unit_models(config, unit: Unit) -> tuple[ModelBatch, list[dict]]:
   """Per-model arrays of a unit and the label columns of each model's row."""
   rows = []

@@ -144,3 +144,13 @@ def test_throwaway_hypothesis_is_discovered_run_and_reported(tmp_path):
   assert sorted(results["seed"].unique()) == [0, 1, 2]
   report = (tmp_path / "run" / "report.md").read_text()
   assert "Throwaway: ReLU beats LeakyReLU(0.2) on rings." in report and "Verdict:" in report
+
+
+def test_hypothesis_with_unknown_metric_fails_before_training(tmp_path):
+  folder = tmp_path / "mine"
+  folder.mkdir()
+  (folder / "bad_metric.py").write_text(THROWAWAY.replace('metric="test_acc"', 'metric="test_accuracy"'))
+  out = run("experiments.hypothesis", "--hypothesis", "bad_metric", "--hypotheses_dir", str(folder),
+            "--workdir", str(tmp_path / "run"), "--quick", timeout=120)
+  assert out.returncode == 2 and "test_accuracy" in out.stderr and "Traceback" not in out.stderr
+  assert not (tmp_path / "run").exists()

@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import importlib
 import pkgutil
+import re
 from typing import Callable
 
 import jax
@@ -31,16 +32,34 @@ from research.train import ModelSpec, TrainResult, forward, graphdef_of, predict
 GRID_MODELS_PER_BATCH = 8
 
 FAMILIES: dict[str, Callable[["EvalContext"], list[dict]]] = {}
+# name -> regular expressions of the columns a family writes (checked by hypothesis validation
+# before anything runs); None where a family does not declare them.
+FAMILY_COLUMNS: dict[str, tuple[str, ...] | None] = {}
 
 
-def register_family(name: str):
-  """Registers fn(ctx) -> one dict of columns per model of the unit (NaN where not computed)."""
+def register_family(name: str, columns: tuple[str, ...] | None = None):
+  """Registers fn(ctx) -> one dict of columns per model of the unit (NaN where not computed).
+
+  `columns`: regular expressions matching every column the family writes, e.g. r"dead_fraction_l\d+".
+  """
   def wrap(fn):
     if name in FAMILIES:
       raise ValueError(f"metric family {name!r} is registered twice")
     FAMILIES[name] = fn
+    FAMILY_COLUMNS[name] = columns
     return fn
   return wrap
+
+
+def known_column(column: str, families) -> bool | None:
+  """Whether the listed families write `column`; None if some family does not declare columns."""
+  metric_families()
+  patterns = []
+  for name in ("core", *families):
+    if FAMILY_COLUMNS.get(name) is None:
+      return None
+    patterns += FAMILY_COLUMNS[name]
+  return any(re.fullmatch(p, column) for p in patterns)
 
 
 def metric_families() -> dict[str, Callable]:
@@ -126,7 +145,9 @@ def _core(params, rest, x_train_all, data_index, grid, *, graphdef, breakpoints)
   return jax.lax.map(one, (params, rest, data_index), batch_size=GRID_MODELS_PER_BATCH)
 
 
-@register_family("core")
+@register_family("core", columns=(
+    r"inactive_fraction", r"inactive_fraction_grid", r"dead_fraction", r"dead_fraction_grid",
+    r"hoyer_sparsity", r"num_patterns_grid", r"inactive_fraction_l\d+", r"dead_fraction_l\d+"))
 def core_columns(ctx: EvalContext) -> list[dict]:
   """Sparsity and dead units (training data and grid), Hoyer sparsity, grid pattern count."""
   out = ctx.core
@@ -147,7 +168,8 @@ def core_columns(ctx: EvalContext) -> list[dict]:
   return metrics
 
 
-@register_family("boundary")
+@register_family("boundary", columns=(r"balanced_acc", r"grid_agreement", r"topology_match",
+                                      r"components_c\d+", r"holes_c\d+"))
 def boundary_columns(ctx: EvalContext) -> list[dict]:
   """Agreement with the ground truth on the grid, decision-region topology, balanced accuracy."""
   first = ctx.instances[0]
@@ -170,7 +192,8 @@ def boundary_columns(ctx: EvalContext) -> list[dict]:
   return metrics
 
 
-@register_family("exact_regions")
+@register_family("exact_regions", columns=(r"num_regions", r"boundary_length", r"boundary_pieces",
+                                           r"margin_mean", r"margin_p10"))
 def exact_region_columns(ctx: EvalContext) -> list[dict]:
   """Exact linear regions and decision boundary (piecewise-linear, 2-D input), margins.
 
