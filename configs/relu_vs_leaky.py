@@ -56,7 +56,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.eval.grid_resolution = 200  # grid metrics on grid_resolution^2 points of the data domain
   c.eval.plot_seed = 0  # the seed drawn in the decision-boundary panels
   # Metric families (research/metrics/evaluation.py); "core" (sparsity, patterns) always runs.
-  c.eval.metrics = ("core", "boundary", "exact_regions")
+  c.eval.metrics = ("core", "boundary", "exact_regions", "robustness")
+  c.eval.noise_stds = (0.1, 0.3, 1.0)  # robustness: Gaussian input noise, in input units
   c.eval.expensive_seeds = 4  # exact regions and margins for seeds 0..3 of every cell
 
   c.max_models_per_chunk = 1024

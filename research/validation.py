@@ -98,6 +98,9 @@ def validate_study_config(c) -> None:
   _int("eval.grid_resolution", c.eval.grid_resolution, 8, 4096)
   _int("eval.plot_seed", c.eval.plot_seed, 0, c.num_seeds - 1)
   _int("eval.expensive_seeds", c.eval.expensive_seeds, 0)
+  if "robustness" in c.eval.metrics:
+    for std in _sequence("eval.noise_stds", c.eval.get("noise_stds", ())):
+      _float("eval.noise_stds", std, 0.0)
   from research.metrics.evaluation import check_families  # imports every metric module
   try:
     check_families(_sequence("eval.metrics", c.eval.metrics))

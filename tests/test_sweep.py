@@ -55,6 +55,17 @@ def test_failing_unit_is_recorded_and_others_run(tmp_path, monkeypatch):
   assert set(pd.read_csv(tmp_path / "results.csv")["dataset"]) == {"rings", "xor"}
 
 
+def test_robustness_at_zero_noise_is_the_clean_accuracy(tmp_path):
+  c = tiny_config()
+  c.data.names = ("moons",)
+  c.eval.metrics = ("core", "robustness")
+  c.eval.noise_stds = (0.0, 0.5, 5.0)
+  sweep.run_sweep(c, tmp_path, progress=False)
+  r = pd.read_csv(tmp_path / "results.csv")
+  np.testing.assert_allclose(r["noise_acc_0"], r["test_acc"], atol=1e-6)
+  assert (r["noise_acc_5"] < r["test_acc"]).all()  # noise far larger than the data destroys it
+
+
 def test_same_config_twice_gives_bit_identical_tables(tmp_path):
   c = tiny_config()
   sweep.run_sweep(c, tmp_path / "a", progress=False)

@@ -40,7 +40,7 @@ FAMILY_COLUMNS: dict[str, tuple[str, ...] | None] = {}
 def register_family(name: str, columns: tuple[str, ...] | None = None):
   """Registers fn(ctx) -> one dict of columns per model of the unit (NaN where not computed).
 
-  `columns`: regular expressions matching every column the family writes, e.g. r"dead_fraction_l\d+".
+  `columns`: regular expressions matching every column the family writes, e.g. "dead_fraction_l[0-9]+".
   """
   def wrap(fn):
     if name in FAMILIES:
@@ -228,6 +228,28 @@ def exact_region_columns(ctx: EvalContext) -> list[dict]:
     m.update(margin_mean=float(np.mean(d)), margin_p10=float(np.percentile(d, 10)))
     metrics.append(m)
   return metrics
+
+
+@register_family("robustness", columns=(r"noise_acc_\d+(p\d+)?",))
+def robustness_columns(ctx: EvalContext) -> list[dict]:
+  """Test accuracy under Gaussian input noise of each std in config.eval.noise_stds (input units).
+
+  One noise draw per model (its seed), scaled by each std, so the accuracies differ only
+  through the std (boundary.noise_robustness).
+  """
+  stds = tuple(ctx.config.eval.noise_stds)
+  metrics = []
+  for i, row in enumerate(ctx.rows):
+    data = ctx.data(i)
+    acc = boundary.noise_robustness(lambda x: np.asarray(predict(ctx.run(i, x)[0])), data.x_test,
+                                    data.y_test, stds, seed=row["seed"])
+    metrics.append({noise_column(s): float(a) for s, a in zip(stds, acc)})
+  return metrics
+
+
+def noise_column(std: float) -> str:
+  """Column name of the accuracy under noise of this std, e.g. 0.5 -> noise_acc_0p5."""
+  return "noise_acc_" + f"{std:g}".replace(".", "p").replace("-", "m")
 
 
 def _distance_to_segments(points: np.ndarray, segments: np.ndarray) -> np.ndarray:
