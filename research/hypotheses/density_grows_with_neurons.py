@@ -9,7 +9,7 @@ from research.hypotheses import Hypothesis
 HYPOTHESIS = Hypothesis(
     claim="At every depth, ReLU networks with 192 hidden neurons in total cross at least twice as "
           "many linear regions per unit length as networks with 48 (log2 density higher by at least "
-          "1), at initialisation and after 2000 training steps.",
+          "1), at initialisation and after 1000 training steps.",
     study="linear_regions",
     factor="neurons",
     treatment=192,
@@ -17,6 +17,6 @@ HYPOTHESIS = Hypothesis(
     metric="log2_density",
     direction="greater",
     min_effect=1.0,
-    conditions={"activation": ["relu"], "depth": [1, 2, 4, 6], "step": [0, 2000]},
+    conditions={"activation": ["relu"], "depth": [1, 2, 4, 6], "step": [0, 1000]},
     num_seeds=8,
 )

@@ -12,7 +12,7 @@ from research.hypotheses import Hypothesis
 HYPOTHESIS = Hypothesis(
     claim="At a fixed total number of hidden neurons, ReLU networks with 4 hidden layers cross at "
           "least twice as many linear regions per unit length as networks with 1 hidden layer "
-          "(log2 density higher by at least 1), at initialisation and after 2000 training steps.",
+          "(log2 density higher by at least 1), at initialisation and after 1000 training steps.",
     study="linear_regions",
     factor="depth",
     treatment=4,
@@ -20,6 +20,6 @@ HYPOTHESIS = Hypothesis(
     metric="log2_density",
     direction="greater",
     min_effect=1.0,
-    conditions={"activation": ["relu"], "neurons": [48, 96, 192], "step": [0, 2000]},
+    conditions={"activation": ["relu"], "neurons": [48, 96, 192], "step": [0, 1000]},
     num_seeds=8,
 )

@@ -87,8 +87,8 @@ class EvalContext:
   rows: list[dict]  # label columns per model (dataset, activation, seed, ...)
   instances: list  # data set instance per seed
   data_index: np.ndarray  # (M,) which instance each model trained on
-  grid: np.ndarray  # (R*R, 2) domain grid, row-major (see boundary.make_grid)
-  grid_shape: tuple[int, int]
+  grid: np.ndarray  # domain grid: (R*R, 2) row-major on 2-D input (boundary.make_grid), see domain_grid
+  grid_shape: tuple[int, ...]
   core: dict  # outputs of the batched core evaluation, leading model axis
   arrays: dict = dataclasses.field(default_factory=dict)  # extra arrays for the figures
 
@@ -147,7 +147,8 @@ def _core(params, rest, x_train_all, data_index, grid, *, graphdef, breakpoints)
 
 @register_family("core", columns=(
     r"inactive_fraction", r"inactive_fraction_grid", r"dead_fraction", r"dead_fraction_grid",
-    r"hoyer_sparsity", r"num_patterns_grid", r"inactive_fraction_l\d+", r"dead_fraction_l\d+"))
+    r"hoyer_sparsity", r"num_patterns_grid", r"inactive_fraction_l\d+", r"dead_fraction_l\d+",
+    r"hoyer_sparsity_l\d+"))
 def core_columns(ctx: EvalContext) -> list[dict]:
   """Sparsity and dead units (training data and grid), Hoyer sparsity, grid pattern count."""
   out = ctx.core
@@ -164,6 +165,7 @@ def core_columns(ctx: EvalContext) -> list[dict]:
     for layer in range(len(ctx.spec.hidden_widths)):
       m[f"inactive_fraction_l{layer}"] = float(out["inactive_train"][i][layer])
       m[f"dead_fraction_l{layer}"] = float(out["dead_train"][i][layer])
+      m[f"hoyer_sparsity_l{layer}"] = float(out["hoyer_train"][i][layer])
     metrics.append(m)
   return metrics
 
@@ -173,6 +175,8 @@ def core_columns(ctx: EvalContext) -> list[dict]:
 def boundary_columns(ctx: EvalContext) -> list[dict]:
   """Agreement with the ground truth on the grid, decision-region topology, balanced accuracy."""
   first = ctx.instances[0]
+  if first.x_train.shape[1] != 2:  # region topology and agreement maps are defined on 2-D grids
+    return [{} for _ in ctx.rows]
   truth = first.truth(ctx.grid).reshape(ctx.grid_shape) if first.truth is not None else None
   truth_topology = boundary.class_region_topology(truth, first.num_classes) if truth is not None else None
   metrics = []
@@ -264,12 +268,23 @@ def _distance_to_segments(points: np.ndarray, segments: np.ndarray) -> np.ndarra
   return np.sqrt(np.min(np.sum((p - closest) ** 2, -1), axis=1))
 
 
+def domain_grid(domain, resolution: int) -> tuple[np.ndarray, tuple[int, ...]]:
+  """Grid of the grid metrics: R x R cells on 2-D input, about R^2 cells (R^(2/D) per axis) otherwise."""
+  domain = np.asarray(domain, np.float64)
+  if len(domain) == 2:
+    return boundary.make_grid(domain, resolution)
+  per_axis = max(2, int(round(resolution ** (2.0 / len(domain)))))
+  axes = [lo + (hi - lo) * (np.arange(per_axis) + 0.5) / per_axis for lo, hi in domain]
+  points = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
+  return points, (per_axis,) * len(domain)
+
+
 def evaluate_unit(config, spec: ModelSpec, result: TrainResult, rows: list[dict], data_index: np.ndarray,
                   instances: list) -> tuple[list[dict], dict[str, np.ndarray]]:
   """(per-model metric dicts, arrays to store for the figures) for one trained unit."""
   families = metric_families()
   first = instances[0]
-  grid, shape = boundary.make_grid(first.domain, config.eval.grid_resolution)
+  grid, shape = domain_grid(first.domain, config.eval.grid_resolution)
   pwl = spec.activation.pwl()
   core = jax.device_get(_core(
       result.params, result.rest, jnp.asarray(np.stack([d.x_train for d in instances])),

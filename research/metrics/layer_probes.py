@@ -58,7 +58,7 @@ def probe_columns(layer_points: list[np.ndarray], labels: np.ndarray, collapse_t
   return out
 
 
-@register_family("probes")
+@register_family("probes", columns=(r"(probe_acc|collapse|rank|separation)_(l\d+|last)",))
 def probe_family_columns(ctx: EvalContext) -> list[dict]:
   """Linear-probe accuracy, collapse, rank and class separation per layer (expensive models)."""
   s = probe_settings(ctx.config)
@@ -73,8 +73,8 @@ def probe_family_columns(ctx: EvalContext) -> list[dict]:
     x = np.asarray(data.x_train)
     _, inter = ctx.run(i, x)
     layers = [x, *[np.asarray(a) for a in inter["act"]]]
-    # Small problems (a few thousand x <= 64): multithreaded BLAS only adds contention with XLA's
-    # threads and other jobs; one thread measured 5x faster on a loaded 2-core machine.
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+    # Small problems (a few thousand x <= 64): BLAS and OpenMP threads only fight XLA's threads
+    # and other jobs; one thread measured 5x faster on 2 loaded cores.
+    with threadpoolctl.threadpool_limits(limits=1):
       metrics.append(probe_columns(layers, data.y_train, s["collapse_tol"], s["rank_rtol"]))
   return metrics

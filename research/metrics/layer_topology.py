@@ -12,8 +12,15 @@ Columns, with layer 0 = input and l = 1..L the hidden layers:
   layers_to_trivial_c{c}    first layer where class c reads (1, 0, ...) (NaN if no layer does),
   layers_to_trivial         first layer where every class does (NaN if none),
   layers_to_trivial_capped  the same with "never" counted as L + 1, so that a paired test keeps
-                            the runs that never simplify instead of dropping them as NaN.
-A class the network never predicts has NaN Betti numbers and never becomes trivial.
+                            the runs that never simplify instead of dropping them as NaN,
+  betti_total_l{l}          sum of every Betti number of every class at layer l (the total
+                            topological complexity; (1, 0) per class is the floor),
+  betti_total_mean          mean of betti_total_l{l} over the hidden layers: lower when the
+                            Betti numbers fall sooner, and finite when no layer is trivial.
+A class the network never predicts has NaN Betti numbers; the all-class columns (layers_to_trivial*,
+betti_total*) are then NaN too: such a network has lost a class, not simplified it.
+Models below config.eval.betti_min_train_acc (default 0: none) get NaN: Naitzat et al. discard
+runs that do not fit the training data, so their Betti numbers are not worth computing.
 """
 
 from __future__ import annotations
@@ -25,19 +32,18 @@ from research.metrics import topology
 from research.metrics.evaluation import EvalContext, register_family
 from research.train import predict
 
-# The clouds are small (<= a few thousand x 50): multithreaded BLAS only adds contention with XLA's
-# threads and other jobs; one thread measured 2x faster on a loaded 2-core machine.
 # Seed of the per-class subsample (topology.subsample); fixed so every model and layer sees the
 # same rule, and reruns give the same Betti numbers.
 SUBSAMPLE_SEED = 0
 
 
 def betti_settings(config) -> dict:
-  """k, scale and max_points from config.eval (topology.DEFAULT_* where absent)."""
+  """k, scale, max_points and min_train_acc from config.eval (topology.DEFAULT_* where absent)."""
   e = config.eval
   return dict(k=int(e.get("betti_k", topology.DEFAULT_K)),
               scale=float(e.get("betti_scale", topology.DEFAULT_SCALE)),
-              max_points=int(e.get("betti_max_points", topology.DEFAULT_MAX_POINTS)))
+              max_points=int(e.get("betti_max_points", topology.DEFAULT_MAX_POINTS)),
+              min_train_acc=float(e.get("betti_min_train_acc", 0.0)))
 
 
 def betti_dims(in_dim: int) -> int:
@@ -50,7 +56,8 @@ def column_names(num_classes: int, num_layers: int, max_dim: int) -> list[str]:
   names = [f"betti{d}_c{c}_l{l}" for c in range(num_classes) for l in range(num_layers)
            for d in range(max_dim + 1)]
   names += [f"layers_to_trivial_c{c}" for c in range(num_classes)]
-  return names + ["layers_to_trivial", "layers_to_trivial_capped"]
+  names += [f"betti_total_l{l}" for l in range(num_layers)]
+  return names + ["layers_to_trivial", "layers_to_trivial_capped", "betti_total_mean"]
 
 
 def topology_columns(layer_points: list[np.ndarray], predicted: np.ndarray, num_classes: int,
@@ -69,16 +76,22 @@ def topology_columns(layer_points: list[np.ndarray], predicted: np.ndarray, num_
     first = topology.layers_to_trivial([{c: by_class[c]} for by_class in per_layer], target)
     out[f"layers_to_trivial_c{c}"] = float("nan") if first is None else float(first)
   # Every class must be predicted somewhere: a network that predicts one class everywhere has
-  # "simplified" nothing, it has lost a class.
-  if len(present) == num_classes:
-    first = topology.layers_to_trivial(per_layer, target)
-    out["layers_to_trivial"] = float("nan") if first is None else float(first)
-  out["layers_to_trivial_capped"] = (float(num_layers) if np.isnan(out["layers_to_trivial"])
-                                     else out["layers_to_trivial"])
+  # not simplified anything, it has lost a class (and the totals would count one class only).
+  if len(present) < num_classes:
+    return out
+  first = topology.layers_to_trivial(per_layer, target)
+  out["layers_to_trivial"] = float("nan") if first is None else float(first)
+  out["layers_to_trivial_capped"] = float(num_layers) if first is None else float(first)
+  for l, by_class in enumerate(per_layer):
+    out[f"betti_total_l{l}"] = float(sum(sum(b) for b in by_class.values()))
+  if num_layers > 1:
+    out["betti_total_mean"] = float(np.mean([out[f"betti_total_l{l}"] for l in range(1, num_layers)]))
   return out
 
 
-@register_family("layer_topology")
+@register_family("layer_topology", columns=(
+    r"betti\d+_c\d+_l\d+", r"layers_to_trivial_c\d+", r"layers_to_trivial",
+    r"layers_to_trivial_capped", r"betti_total_l\d+", r"betti_total_mean"))
 def layer_topology_columns(ctx: EvalContext) -> list[dict]:
   """Betti numbers per predicted class at the input and every hidden layer (expensive models)."""
   s = betti_settings(ctx.config)
@@ -89,14 +102,16 @@ def layer_topology_columns(ctx: EvalContext) -> list[dict]:
   nan_row = dict.fromkeys(column_names(num_classes, num_layers, max_dim), float("nan"))
   metrics = []
   for i in range(len(ctx.rows)):
-    if not ctx.expensive(i):
+    if not ctx.expensive(i) or ctx.result.final["train_acc"][i] < s["min_train_acc"]:
       metrics.append(dict(nan_row))
       continue
     x = np.asarray(ctx.data(i).x_train)
     logits, inter = ctx.run(i, x)
     predicted = np.asarray(predict(logits))
     layers = [x, *[np.asarray(a) for a in inter["act"]]]
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+    # Small clouds (<= a few thousand x 50): BLAS and OpenMP threads (sklearn's neighbour search)
+    # only fight XLA's threads and other jobs; one thread measured 2-10x faster on 2 loaded cores.
+    with threadpoolctl.threadpool_limits(limits=1):
       metrics.append(topology_columns(layers, predicted, num_classes, max_dim, s["k"], s["scale"],
                                       s["max_points"], SUBSAMPLE_SEED))
   return metrics

@@ -310,6 +310,8 @@ def unit_hash(c, unit: Unit) -> str:
 
 @dataclasses.dataclass
 class Summary:
+  """What a run did: its table, failures, resumed units and timings."""
+
   workdir: Path
   results: pd.DataFrame
   failed_units: list[str]
@@ -427,12 +429,19 @@ def _plotting():
 
 
 def _log_axes(ax, x: bool = True, y: bool = True) -> None:
-  """Log scale with plain-number ticks at 1, 2, 5 x 10^k (the default labels only powers of 10)."""
+  """Log scale with plain-number ticks: 1, 2, 5 x 10^k over short ranges, powers of 10 over long.
+
+  Call after plotting: the tick density follows the data range so labels do not collide.
+  """
   from matplotlib import ticker
-  for use, axis, scale in ((x, ax.xaxis, ax.set_xscale), (y, ax.yaxis, ax.set_yscale)):
+  for use, axis, scale, limits in ((x, ax.xaxis, ax.set_xscale, ax.get_xlim),
+                                   (y, ax.yaxis, ax.set_yscale, ax.get_ylim)):
     if use:
       scale("log")
-      axis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+      lo, hi = limits()
+      decades = math.log10(hi / lo) if lo > 0 and hi > lo else 1.0
+      subs = (1.0, 2.0, 5.0) if decades <= 1.6 else (1.0, 3.0) if decades <= 2.0 else (1.0,)
+      axis.set_major_locator(ticker.LogLocator(subs=subs))
       axis.set_major_formatter(ticker.FormatStrFormatter("%g"))
       axis.set_minor_formatter(ticker.NullFormatter())
 
@@ -450,10 +459,12 @@ def _save(fig, path: Path) -> Path:
   return path
 
 
-def plot_vs_neurons(results: pd.DataFrame, metric: str, label: str, title: str, path: Path) -> Path | None:
+def plot_vs_neurons(results: pd.DataFrame, metric: str, label: str, title: str, path: Path,
+                    guide_slope: float) -> Path | None:
   """metric vs total neurons on log-log axes, hue = depth, one panel per activation x checkpoint.
 
-  Each panel carries the fitted exponent over all depths (95% CI) and a dashed slope-1 guide.
+  Each panel carries the fitted exponent over all depths (95% CI) and a dashed guide of slope
+  `guide_slope` through the panel's geometric mean.
   """
   plt, sns = _plotting()
   ok = results[~results["diverged"].astype(bool) & (results[metric] > 0)]
@@ -473,15 +484,16 @@ def plot_vs_neurons(results: pd.DataFrame, metric: str, label: str, title: str, 
     f = fit_loglog(cell["neurons"], cell[metric])
     if np.isfinite(f["slope"]):
       mid = np.exp(np.mean(np.log(cell[metric])))
-      ax.plot(neurons, mid * neurons / np.exp(np.mean(np.log(neurons))), "k--", lw=0.8, alpha=0.6)
-      ax.text(0.03, 0.97, f"slope {f['slope']:.2f}\n[{f['ci_low']:.2f}, {f['ci_high']:.2f}]",
+      ax.plot(neurons, mid * (neurons / np.exp(np.mean(np.log(neurons)))) ** guide_slope, "k--", lw=0.8,
+              alpha=0.6)
+      ax.text(0.03, 0.97, f"fitted slope {f['slope']:.2f}\n95% CI [{f['ci_low']:.2f}, {f['ci_high']:.2f}]",
               transform=ax.transAxes, va="top", fontsize=8,
               bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))
     ax.grid(alpha=0.3, which="major")
   g.set_axis_labels("total hidden neurons (count)", label)
   g.set_titles(col_template="step {col_name}", row_template="{row_name}")
   g.legend.set_title("hidden layers")
-  g.figure.suptitle(title, y=1.02)
+  g.figure.suptitle(title, y=1.0 + 0.03 * (title.count("\n") + 1))  # above the column titles
   return _save(g.figure, path)
 
 
@@ -513,7 +525,7 @@ def plot_relu_vs_leaky(results: pd.DataFrame, path: Path) -> Path | None:
         hi = max(cell[m].max(), cell[f"{m}_relu"].max())
         ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="_equal")
         ratio = np.exp(np.mean(np.log(cell[m] / cell[f"{m}_relu"])))
-        ax.text(0.03, 0.97, f"geo. mean ratio {ratio:.2f}", transform=ax.transAxes, va="top", fontsize=8)
+        ax.text(0.03, 0.97, f"LeakyReLU / ReLU: {ratio:.2f}\n(geometric mean)", transform=ax.transAxes, va="top", fontsize=8)
       _log_axes(ax)
       ax.set_aspect("equal", adjustable="datalim")
       ax.set_title(f"{what}\nstep {step}", fontsize=9)
@@ -522,7 +534,7 @@ def plot_relu_vs_leaky(results: pd.DataFrame, path: Path) -> Path | None:
       ax.grid(alpha=0.3)
   if axes[0, -1].get_legend() is not None:
     sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1), title="same seed as ReLU")
-  fig.suptitle("ReLU vs LeakyReLU from the same initial weights and data (one point per seed and "
+  fig.suptitle("ReLU vs LeakyReLU from the same initial weights and data\n(one point per seed and "
                "architecture; dashed: equal)", y=1.0)
   fig.tight_layout()
   return _save(fig, path)
@@ -535,11 +547,12 @@ def plot_study(workdir: str | Path) -> list[Path]:
   fig_dir = workdir / "figures"
   paths = [
       plot_vs_neurons(results, "density", "boundaries / unit length\n(per input unit)",
-                      "Region density along random lines vs total neurons (mean and 95% CI over seeds; "
-                      "dashed: slope 1)", fig_dir / "density_vs_neurons.png"),
+                      "Region density along random lines vs total neurons\n(mean and 95% CI over seeds; "
+                      "dashed: slope 1, density proportional to neurons)", fig_dir / "density_vs_neurons.png", guide_slope=1.0),
       plot_vs_neurons(results, "num_regions", "regions in the domain\n(count)",
-                      "Exact linear regions in the 2-D data domain vs total neurons, through training "
-                      "(mean and 95% CI over seeds; dashed: slope 1)", fig_dir / "regions_vs_neurons.png"),
+                      "Exact linear regions in the 2-D data domain vs total neurons, through training\n"
+                      "(mean and 95% CI over seeds; dashed: slope 2, count proportional to neurons^2)",
+                      fig_dir / "regions_vs_neurons.png", guide_slope=2.0),
       plot_relu_vs_leaky(results, fig_dir / "relu_vs_leaky.png"),
   ]
   return [p for p in paths if p is not None]
@@ -588,6 +601,44 @@ def slopes_markdown(slopes: pd.DataFrame) -> str:
       "Every activation and the same fits for the 2-D region count are in slopes.csv.", ""])
 
 
+def headline_findings(results: pd.DataFrame, slopes: pd.DataFrame) -> list[str]:
+  """One-line results with their numbers: exponents, per-layer rates, counts, ReLU vs LeakyReLU."""
+  ok = results[~results["diverged"].astype(bool)]
+  act = "relu" if "relu" in set(ok["activation"]) else ok["activation"].iloc[0]
+  dens = slopes[(slopes["metric"] == "density") & (slopes["activation"] == act)]
+  steps = sorted(ok["step"].unique())
+  ends = [steps[0], steps[-1]] if len(steps) > 1 else steps
+  out = []
+  pooled = dens[(dens["fit"] == "log metric on log neurons") & (dens["at"] == "depth all")].set_index("step")
+  if all(s in pooled.index and np.isfinite(pooled.loc[s, "slope"]) for s in ends):
+    out.append(f"{act}: regions crossed per unit length grow as neurons^b with b = " + ", ".join(
+        f"{pooled.loc[s, 'slope']:.2f} [{pooled.loc[s, 'ci_low']:.2f}, {pooled.loc[s, 'ci_high']:.2f}] at step {s}"
+        for s in ends) + " (all depths pooled, 95% CI; Hanin & Rolnick: 1)")
+  per_layer = dens[dens["fit"] == "log2 metric per layer"]
+  for s in ends:
+    rates = per_layer[per_layer["step"] == s].dropna(subset=["slope"])
+    if len(rates):
+      out.append(f"{act}, step {s}: at fixed total neurons each added layer changes the density by "
+                 f"{rates['slope'].min():+.2f} to {rates['slope'].max():+.2f} doublings (one fit per "
+                 f"neuron total; 95% CIs within [{rates['ci_low'].min():+.2f}, {rates['ci_high'].max():+.2f}])")
+  counts = ok[ok["activation"] == act].dropna(subset=["num_regions"])
+  if len(counts):
+    for s in ends:
+      at = counts[counts["step"] == s]
+      per = (at["num_regions"] / at["neurons"]).median(), (at["num_regions"] / at["neurons"] ** 2).median()
+      out.append(f"{act}, step {s}: exact 2-D count / neurons has median {per[0]:.1f} and count / "
+                 f"neurons^2 {per[1]:.2f} (all depths)")
+  keys = ["neurons", "depth", "seed", "step"]
+  base = ok[ok["activation"] == "relu"].set_index(keys)["density"]
+  for spec in [a for a in dict.fromkeys(ok["activation"]) if a != "relu"]:
+    other = ok[ok["activation"] == spec].set_index(keys)["density"]
+    ratio = np.log2((other / base).dropna()).groupby(level="step").mean()
+    if len(ratio):
+      out.append(f"{spec} / relu from the same initial weights: geometric-mean density ratio " + ", ".join(
+          f"{2 ** ratio[s]:.2f} at step {s}" for s in ends if s in ratio.index))
+  return out
+
+
 def write_study_report(c, workdir: Path, summary: Summary, figures: list[Path]) -> tuple[Path, Path]:
   results = summary.results
   slopes = pd.concat([slope_table(results, "density").assign(metric="density"),
@@ -595,25 +646,25 @@ def write_study_report(c, workdir: Path, summary: Summary, figures: list[Path]) 
   atomic_write_csv(workdir / "slopes.csv", slopes)
   verdicts, notes = evaluate_hypotheses(results)
   ok = results[~results["diverged"].astype(bool)]
-  means = (ok[ok["activation"] == ok["activation"].iloc[0]]
-           .pivot_table(index=["depth", "width"], columns=["step", "neurons"], values="num_regions", aggfunc="mean"))
-  table = means.reset_index()
-  table.columns = [" ".join(str(x) for x in col if x != "") if isinstance(col, tuple) else col for col in table.columns]
-  table.columns = [col.replace("num_regions", "").strip() for col in table.columns]
+  first = ok["activation"].iloc[0]
+  means = ok[ok["activation"] == first].pivot_table(index=["step", "depth"], columns="neurons",
+                                                    values="num_regions", aggfunc="mean")
+  table = means.round(0).astype("Int64").reset_index().rename(
+      columns=lambda n: f"{n} neurons" if isinstance(n, (int, np.integer)) else n)
   t = summary.timing
   extra = [slopes_markdown(slopes[slopes["metric"] == "density"]),
-           f"## Mean exact region count ({ok['activation'].iloc[0]}); columns: step and total neurons", "",
-           markdown_table(table.rename(columns=lambda s: s if s in ("depth", "width") else f"step {s}")), "",
+           f"## Mean exact region count in the domain ({first}, seeds 0..{c.eval.region_seeds - 1})", "",
+           markdown_table(table), "",
            "## Runtime", "",
-           f"{summary.wall_time_s:.0f} s wall for this invocation ({summary.resumed_units} units resumed from "
-           f"disk); over all units: training {t['train_s']:.0f} s (including one compilation per "
-           f"architecture), densities along lines {t['lines_s']:.0f} s, 2-D "
-           f"enumeration {t['regions_s']:.0f} s.", ""]
+           f"Summed over the units' own runs: training {t['train_s']:.0f} s (one compilation per "
+           f"architecture included), densities along lines {t['lines_s']:.0f} s, 2-D enumeration "
+           f"{t['regions_s']:.0f} s. This invocation: {summary.wall_time_s:.0f} s, "
+           f"{summary.resumed_units} units resumed from disk.", ""]
   caveats = list(notes) + [
       f"init `{c.model.init}` has zero biases: at step 0 the network is positively homogeneous, every "
-      "region is a cone with its apex at the origin, and a 2-D count grows about linearly in the "
-      "neurons (Hanin & Rolnick draw small random biases, where it grows quadratically in 2-D); "
-      "after training the biases are not zero" if c.model.init != "rai" else
+      "region is a cone with its apex at the origin, and the 2-D count grows linearly in the neurons "
+      "(about 2 per neuron); once training has made the biases non-zero it grows about as neurons^2, "
+      "as n lines in general position make about n^2/2 regions" if c.model.init != "rai" else
       "init `rai` draws non-zero biases and one positive weight per unit, unlike the He init of Hanin & Rolnick",
       "counts are of activation regions (distinct patterns), an upper bound on the affine pieces of the "
       "function (adjacent regions can share a map, e.g. through a dead unit); slivers below 1e-12 of "
@@ -631,7 +682,8 @@ def write_study_report(c, workdir: Path, summary: Summary, figures: list[Path]) 
   caveats += [f"unit failed: {f}" for f in summary.failed_units]
   return write_report(workdir, title=f"Study: {STUDY}", question=c.question,
                       setting=describe_setting(c, results), verdicts=verdicts, figures=figures,
-                      caveats=caveats, extra_markdown="\n".join(extra))
+                      caveats=caveats, extra_markdown="\n".join(extra),
+                      findings=headline_findings(results, slopes))
 
 
 def main(c, workdir: str, *, overwrite: bool = False, draw: bool = True, progress: bool = True) -> int:

@@ -1,0 +1,243 @@
+"""The topology study: do ReLU layers simplify each class's topology faster (Naitzat et al.)?
+
+The sweep (research/sweep.py, metric family `layer_topology`) trains every run and computes the
+Betti numbers of each predicted class per layer; this module then keeps the runs that fit the
+training data, writes the tidy tables (fit_summary.csv, kept_runs.csv, betti_per_layer.csv,
+topology_summary.csv), draws the figures from them and writes the report.
+
+D-II has 3-D input: research.metrics.evaluation must build its (core family) grid for inputs of
+any dimension; with a 2-D-only grid its units fail and are reported as failed units.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from research.cli import usage_error
+from research.hypotheses import markdown_table
+from research.report import write_report
+from research.store import atomic_write_csv
+from research.studies import fit as fitting
+from research.studies.topology_figures import activation_order, draw_figures
+from research.study_report import describe_setting, evaluate_study_hypotheses
+from research.sweep import run_sweep
+from research.validation import _fail, _float, _int, validate_study_config
+
+# Naitzat, Zhitnikov, Lim (JMLR 2020), the protocol this study compresses (shared/RESEARCH.md).
+NAITZAT = dict(widths=(15, 25, 50), depth=9, activations=("relu", "leaky_relu:0.2", "tanh"),
+               optimizer="adam", lr=0.02, halve_every_steps=2500, num_steps=12000, k=14,
+               min_train_acc=1.0)
+BETTI_COLUMN = re.compile(r"^betti(\d+)_c(\d+)_l(\d+)$")
+# True Betti numbers of each class of the data sets at their default parameters (the generators'
+# docstrings): the input layer's reading is checked against them.
+TRUE_BETTI = {"d1": {0: (9, 0), 1: (1, 9)}, "d2": {0: (9, 9, 0), 1: (9, 9, 0)},
+              "rings": {0: (1, 0), 1: (1, 1)}}
+
+
+def validate(config) -> None:
+  """Raises ConfigError (one line) on the first invalid value, before anything is computed."""
+  validate_study_config(config)
+  if "layer_topology" not in config.eval.metrics:
+    _fail("eval.metrics", tuple(config.eval.metrics), "must include 'layer_topology' in this study")
+  e = config.eval
+  for field in ("betti_k", "betti_scale", "betti_max_points", "min_train_acc", "betti_min_train_acc"):
+    if field not in e:
+      _fail(f"eval.{field}", None, "must be set in this study (see configs/topology.py)")
+  _int("eval.betti_k", e.betti_k, 1, 1000)
+  _float("eval.betti_scale", e.betti_scale, 0.0, strict=True, high=100.0)
+  _int("eval.betti_max_points", e.betti_max_points, 10, 100_000)
+  _float("eval.min_train_acc", e.min_train_acc, 0.0, strict=True, high=1.0)
+  _float("eval.betti_min_train_acc", e.betti_min_train_acc, 0.0, high=e.min_train_acc)
+  if e.expensive_seeds < config.num_seeds:
+    _fail("eval.expensive_seeds", e.expensive_seeds,
+          f"must be >= num_seeds = {config.num_seeds}: every seed needs its Betti numbers")
+
+
+def betti_long(results: pd.DataFrame) -> pd.DataFrame:
+  """One row per run, class, Betti dimension and layer: the betti{d}_c{c}_l{l} columns, melted."""
+  cols = [c for c in results.columns if BETTI_COLUMN.match(c)]
+  ids = ["dataset", "activation", "width", "depth", "seed"]
+  long = results.melt(id_vars=ids, value_vars=cols, var_name="column", value_name="betti")
+  long = long.dropna(subset=["betti"])
+  parts = long["column"].str.extract(BETTI_COLUMN.pattern).astype(int)
+  long = long.assign(dim=parts[0], cls=parts[1], layer=parts[2]).drop(columns="column")
+  return long[[*ids, "cls", "dim", "layer", "betti"]].reset_index(drop=True)
+
+
+def topology_summary(kept: pd.DataFrame) -> pd.DataFrame:
+  """Per cell: total Betti number at the input and last layer, and layers to trivial topology."""
+  rows = []
+  cells = ["dataset", "activation", "width", "depth"]
+  for (dataset, act, width, depth), d in kept.groupby(cells, sort=False):
+    reached = d["layers_to_trivial"].dropna()
+    rows.append(dict(dataset=dataset, activation=act, width=width, depth=depth, kept=len(d),
+                     betti_total_input=d["betti_total_l0"].mean(),
+                     betti_total_last=d[f"betti_total_l{depth}"].mean(),
+                     betti_total_mean=d["betti_total_mean"].mean(),
+                     reached_trivial=f"{len(reached)}/{len(d)}",
+                     layers_to_trivial_median=reached.median() if len(reached) else float("nan"),
+                     layers_to_trivial_capped_mean=d["layers_to_trivial_capped"].mean()))
+  out = pd.DataFrame(rows)
+  if len(out):
+    rank = {"dataset": {d: i for i, d in enumerate(dict.fromkeys(out["dataset"]))},  # config order
+            "activation": {a: i for i, a in enumerate(activation_order(out["activation"]))}}
+    out = out.sort_values(cells, kind="stable", key=lambda s: s.map(rank[s.name]) if s.name in rank
+                          else s).reset_index(drop=True)
+  return out
+
+
+def input_check(betti: pd.DataFrame, config) -> pd.DataFrame:
+  """Per data set and class: how many kept runs read the true Betti numbers at the input."""
+  rows = []
+  for dataset, truth_by_class in TRUE_BETTI.items():
+    if dataset not in config.data.names or dict(config.data.params.get(dataset, {})):
+      continue  # not trained, or not at the default parameters the truth is for
+    d = betti[(betti["dataset"] == dataset) & (betti["layer"] == 0)]
+    for c, truth in truth_by_class.items():
+      runs = d[d["cls"] == c].pivot_table(index=["activation", "width", "depth", "seed"],
+                                          columns="dim", values="betti")
+      if runs.empty:
+        continue
+      exact = (runs[list(range(len(truth)))].to_numpy() == np.asarray(truth)).all(axis=1)
+      mean = ", ".join(f"{v:.2f}" for v in runs.mean().to_numpy())
+      rows.append(dict(dataset=dataset, cls=c, truth=str(truth), mean_at_input=f"({mean})",
+                       exact=f"{int(exact.sum())}/{len(exact)}"))
+  return pd.DataFrame(rows)
+
+
+def write_tables(config, workdir: Path) -> dict[str, pd.DataFrame]:
+  """fit_summary.csv, kept_runs.csv, betti_per_layer.csv and topology_summary.csv in the workdir."""
+  results = pd.read_csv(workdir / "results.csv")
+  threshold = config.eval.min_train_acc
+  tables = dict(fit_summary=fitting.fit_table(results, threshold),
+                kept_runs=fitting.kept_runs(results, threshold))
+  tables["betti_per_layer"] = betti_long(tables["kept_runs"])
+  tables["topology_summary"] = topology_summary(tables["kept_runs"])
+  for name, frame in tables.items():
+    atomic_write_csv(workdir / f"{name}.csv", frame)
+  return tables
+
+
+def deviations(config) -> list[str]:
+  """How this config departs from Naitzat et al.'s protocol, one line each."""
+  c, o, n = config, config.optim, NAITZAT
+  out = []
+  if tuple(c.model.widths) != n["widths"]:
+    out.append(f"widths {list(c.model.widths)} (Naitzat: {list(n['widths'])})")
+  if set(c.model.depths) != {n["depth"]}:
+    out.append(f"depths {list(c.model.depths)} hidden layers (Naitzat: {n['depth']})")
+  full_batch_adam = (n["optimizer"], (n["lr"],), "halve_every", 0)
+  if (o.optimizer, tuple(o.learning_rates), o.schedule, o.batch_size) != full_batch_adam:
+    out.append(f"{o.optimizer}, learning rates {list(o.learning_rates)}, schedule {o.schedule}, batch "
+               f"{o.batch_size or 'full'} (Naitzat: full-batch Adam at {n['lr']}, halved)")
+  if (o.num_steps, o.halve_every_steps) != (n["num_steps"], n["halve_every_steps"]):
+    out.append(f"{o.num_steps} steps, learning rate halved every {o.halve_every_steps} (Naitzat: up to "
+               f"{n['num_steps']}, halved every {n['halve_every_steps']}): networks are trained less far")
+  if c.eval.betti_k != n["k"]:
+    out.append(f"k = {c.eval.betti_k} neighbours (Naitzat: about {n['k']}, for their point counts)")
+  if c.eval.min_train_acc != n["min_train_acc"]:
+    out.append(f"runs kept at training accuracy >= {c.eval.min_train_acc:g} (Naitzat: 100%)")
+  if tuple(c.model.activations) != n["activations"]:
+    out.append(f"activations {list(c.model.activations)} (Naitzat: {list(n['activations'])})")
+  out.append(f"initialisation {c.model.init} for every activation; {c.num_seeds} seeds per cell; "
+             f"{c.data.num_train_per_class} training points per class")
+  return out
+
+
+def _setting(config, timing: str) -> str:
+  e = config.eval
+  lines = [describe_setting(config),
+           f"- Betti numbers of each PREDICTED class on the training points, at the input (layer 0) "
+           f"and every hidden layer: k = {e.betti_k} nearest-neighbour graph, hop distance, "
+           f"Vietoris-Rips complex at scale {e.betti_scale:g} hops, at most {e.betti_max_points} "
+           "points per class (research/metrics/layer_topology.py)",
+           f"- a run counts only if it fits the training data: training accuracy >= "
+           f"{e.min_train_acc:g}, not diverged",
+           "- deviations from Naitzat et al.'s protocol: " + "; ".join(deviations(config))]
+  if timing:
+    lines.append(f"- {timing}")
+  return "\n".join(lines)
+
+
+def write_study_report(config, workdir: Path, tables: dict, figures: list[Path], failed: list[str],
+                       timing: str = "") -> tuple[Path, Path]:
+  """report.md and report.html: verdicts on the kept runs, tables, figures and caveats."""
+  kept, fit = tables["kept_runs"], tables["fit_summary"]
+  verdicts, notes = evaluate_study_hypotheses(config.study, kept)
+  extra = ["## Runs kept", "", f"Runs with training accuracy below {config.eval.min_train_acc:g} "
+           "or diverged are dropped (Naitzat et al. keep only networks that fit their data).", "",
+           markdown_table(fit), "", "## Topology per layer", "",
+           "Total Betti number = sum over both predicted classes and every Betti dimension (2 when "
+           "both classes are trivial); `reached_trivial`: kept runs in which some layer has every "
+           "class at (1, 0, ...); capped mean counts never as L + 1.", "",
+           markdown_table(tables["topology_summary"]) if len(tables["topology_summary"]) else
+           "No run was kept.", ""]
+  check = input_check(tables["betti_per_layer"], config)
+  if len(check):
+    extra += ["The measurement at the input (layer 0) against the true Betti numbers of each class "
+              "(kept runs that read them exactly; a miss is a sampling artefact of k, the scale and "
+              "the point count, and it carries into the hidden layers):", "", markdown_table(check), ""]
+  caveats = fitting.dropped_caveats(fit, config.eval.min_train_acc) + list(notes)
+  if len(kept) and kept["layers_to_trivial"].isna().all():
+    caveats.append(f"No kept run reached trivial topology (every class (1, 0, ...)) at any layer, so "
+                   f"layers_to_trivial_capped is depth + 1 for all {len(kept)} of them and cannot "
+                   "tell the activations apart; the per-layer curves and betti_total_mean do.")
+  for v in verdicts:
+    small = v.cells[v.cells["n"] < 5]
+    if len(small):
+      caveats.append(f"`{v.hypothesis.name}`: {len(small)} of {len(v.cells)} cells have fewer than 5 "
+                     f"pairs of kept runs (n = {', '.join(map(str, small['n']))}) and are "
+                     "INCONCLUSIVE by the verdict rule; more seeds (--config.num_seeds=16) give "
+                     "more pairs.")
+  betti = tables["betti_per_layer"]
+  hidden_b2 = betti[(betti["dim"] == 2) & (betti["layer"] > 0)]
+  if len(hidden_b2) and hidden_b2["betti"].mean() > 0:
+    caveats.append(f"Hidden layers read b2 > 0 (mean {hidden_b2['betti'].mean():.1f}) where the 3-D "
+                   "input has none: a layer may create voids, or the Rips complex at this scale may "
+                   "count spurious 2-cycles in high-dimensional clouds; this study does not tell which.")
+  caveats.append("Betti numbers depend on k, the scale and the number of points per class; they are "
+                 "comparable across activations here (equal settings), not with Naitzat's numbers.")
+  if config.eval.min_train_acc == 1.0:
+    caveats.append("Classes are the networks' predictions on the training points; kept runs predict "
+                   "every training point right, so these are the true classes.")
+  else:
+    caveats.append("Classes are the networks' predictions on the training points; below 100% "
+                   "training accuracy they differ from the true classes on a few points.")
+  caveats += [f"unit failed: {f}" for f in failed]
+  return write_report(workdir, title="Study: topology", question=config.question,
+                      setting=_setting(config, timing), verdicts=verdicts, figures=figures,
+                      caveats=caveats, extra_markdown="\n".join(extra))
+
+
+def run(config, workdir: str | Path, *, overwrite: bool = False, draw: bool = True,
+        progress: bool = True) -> int:
+  """The whole study; returns the exit status (2 on a bad config or workdir, before any compute)."""
+  start = time.perf_counter()
+  workdir = Path(workdir)
+  try:
+    validate(config)
+    summary = run_sweep(config, str(workdir), overwrite=overwrite, progress=progress)
+  except ValueError as e:  # ConfigError, or a workdir that is unwritable or holds another config
+    usage_error(str(e).splitlines()[0])
+  if summary.num_models:
+    tables = write_tables(config, workdir)
+    print(markdown_table(tables["fit_summary"]))
+    if len(tables["topology_summary"]):
+      print(tables["topology_summary"].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    figures = draw_figures(workdir) if draw else []
+    for path in figures:
+      print(f"figure: {path}")
+    timing = (f"this run took {time.perf_counter() - start:.0f} s of wall time (training, Betti "
+              f"numbers, tables, figures); {summary.skipped_units} units were resumed from disk")
+    md, page = write_study_report(config, workdir, tables, figures, summary.failed_units, timing)
+    print(f"report: {md} and {page}")
+  print(summary.line())
+  for failure in summary.failed_units:
+    print(f"FAILED unit: {failure}", file=sys.stderr)
+  return 1 if summary.failed_units else 0
