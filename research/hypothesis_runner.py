@@ -20,6 +20,9 @@ from research.metrics import evaluation
 from research.sweep import BASE_COLUMNS, run_sweep
 from research.validation import validate_study_config
 
+# Studies whose runs are not a plain sweep of a study config; their entry points evaluate their
+# hypotheses themselves.
+OWN_RUNNER_STUDIES = ("dying_relu", "linear_regions", "activation_cost")
 CONDITION_FIELDS = {"dataset": "data.names", "width": "model.widths", "depth": "model.depths",
                     "lr": "optim.learning_rates"}
 
@@ -43,6 +46,10 @@ def study_config(h: Hypothesis, variant: str | None = None) -> ml_collections.Co
   except ModuleNotFoundError:
     raise ValueError(f"hypothesis {h.name!r}: study {h.study!r} has no configs/{h.study}.py") from None
   config = module.get_config(variant)
+  if h.study in OWN_RUNNER_STUDIES:
+    raise ValueError(f"hypothesis {h.name!r}: study {h.study!r} has its own runner, which evaluates "
+                     f"its hypotheses: run `python -m experiments.{h.study} --workdir DIR` and read "
+                     "DIR/report.md")
   for column, values in h.conditions.items():
     if column not in CONDITION_FIELDS:
       raise ValueError(f"hypothesis {h.name!r}: condition {column!r} cannot be set in a study config; "
