@@ -22,7 +22,7 @@ from research.validation import validate_study_config
 
 # Studies whose runs are not a plain sweep of a study config; their entry points evaluate their
 # hypotheses themselves.
-OWN_RUNNER_STUDIES = ("dying_relu", "linear_regions", "activation_cost")
+OWN_RUNNER_STUDIES = ("linear_regions", "activation_cost")
 CONDITION_FIELDS = {"dataset": "data.names", "width": "model.widths", "depth": "model.depths",
                     "lr": "optim.learning_rates"}
 

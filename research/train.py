@@ -9,8 +9,11 @@ marked diverged with the step; the other models in the batch are untouched (thei
 reads another model's values).
 
 The model axis is laid out over every local device with a `NamedSharding` (on one CPU this is a
-no-op) and processed in equal-size chunks (the last one padded) so a sweep of any size compiles
-once and fits a memory budget.
+no-op; `research.jax_setup.setup(cpu_devices="cores")` gives one CPU device per core, which runs
+the shards side by side, see BENCHMARKS.md) and processed in equal-size chunks (the last one
+padded), sized to a memory budget, so a sweep of any size compiles once and fits in memory.
+Importing this module turns on JAX's persistent compilation cache (research.jax_setup), so a rerun
+of the same shapes does not compile again.
 """
 
 from __future__ import annotations
@@ -30,14 +33,21 @@ from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec as P
 from tqdm.auto import tqdm
 
 from research import distributed
+from research import jax_setup
 from research.activations import Activation
 from research.models import MLP
+
+jax_setup.enable_compilation_cache()
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine", "halve_every")
 
 # Incremented each time the chunk function is traced: tests use it to check one compile per shape.
 TRACE_COUNT = {"train_chunk": 0}
+
+# Default memory for the models of one chunk (parameters, optimiser state, activations and their
+# gradients); the model axis is cut into chunks that fit (see models_per_chunk).
+DEFAULT_MEMORY_BUDGET_BYTES = 2 * 1024**3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +97,18 @@ class TrainSpec:
       raise ValueError(f"unknown optimizer {self.optimizer!r}; valid optimizers: {', '.join(OPTIMIZERS)}")
     return optax.chain(base, optax.scale_by_schedule(self.relative_schedule()))
 
+  def compiled(self) -> "TrainSpec":
+    """This spec with the fields that do not change the compiled step zeroed (the jit cache key).
+
+    The number of steps of a chunk is its own static argument, so two runs that differ only in
+    length, evaluation period or an unused hyper-parameter share one compiled program.
+    """
+    return dataclasses.replace(
+        self, eval_every_steps=0,
+        num_steps=self.num_steps if self.schedule == "cosine" else 0,
+        halve_every_steps=self.halve_every_steps if self.schedule == "halve_every" else 0,
+        momentum=self.momentum if self.optimizer == "sgd" else 0.0)
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelBatch:
@@ -121,6 +143,7 @@ class TrainResult:
   final: dict[str, np.ndarray]  # train/test loss and accuracy at the end, (M,)
   wall_time_s: float
   compile_time_s: float
+  models_per_chunk: int = 0  # the chunk size the memory budget gave (padded to the devices)
 
 
 # ----------------------------------------------------------------------------- pure functions
@@ -219,13 +242,22 @@ def model_mesh() -> Mesh:
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "train_spec", "num_steps"),
                    donate_argnums=(0,))
-def train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, *, graphdef,
-                      train_spec: TrainSpec, num_steps: int):
-  """`train_chunk` vmapped over the model axis; each model reads its own data instance."""
+def _train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, *, graphdef,
+                       train_spec: TrainSpec, num_steps: int):
   def one(carry, data_index, seed, lr):
     return train_chunk(graphdef, train_spec, carry, x_all[data_index], y_all[data_index],
                        seed, lr, start_step, num_steps)
   return jax.vmap(one)(carry, data_index, seed, lr)
+
+
+def train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, *, graphdef,
+                      train_spec: TrainSpec, num_steps: int):
+  """`train_chunk` vmapped over the model axis; each model reads its own data instance.
+
+  Jitted with `carry` donated; compiled once per (graph, `train_spec.compiled()`, num_steps, shapes).
+  """
+  return _train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, graphdef=graphdef,
+                            train_spec=train_spec.compiled(), num_steps=num_steps)
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef",))
@@ -236,10 +268,42 @@ def evaluate_batch(params, rest, x_all, y_all, data_index, *, graphdef):
 
 
 @functools.partial(jax.jit, static_argnames=("spec", "train_spec"))
-def init_batch(seed, slope, *, spec: ModelSpec, train_spec: TrainSpec):
-  """Initial (params, rest, opt_state) of every model."""
+def _init_batch(seed, slope, *, spec: ModelSpec, train_spec: TrainSpec):
   params, rest = jax.vmap(lambda s, sl: init_model(spec, s, sl))(seed, slope)
   return params, rest, jax.vmap(train_spec.direction().init)(params)
+
+
+def init_batch(seed, slope, *, spec: ModelSpec, train_spec: TrainSpec):
+  """Initial (params, rest, opt_state) of every model (jitted)."""
+  return _init_batch(seed, slope, spec=spec, train_spec=train_spec.compiled())
+
+
+def bytes_per_model(spec: ModelSpec, num_points: int, num_eval_points: int = 0,
+                    batch_size: int = 0) -> int:
+  """Estimated peak bytes of one model in a training chunk (what the memory budget divides).
+
+  Parameters with their gradient, optimiser moments and the copies the divergence check keeps
+  (about 8 copies), plus per point and unit about 3 floats (pre-activation, activation and the
+  gradient XLA keeps alive for the backward pass; measured 2.2-2.4 in the buffer assignment of the
+  compiled step), plus the model's gathered data and the evaluation forward pass.
+  """
+  widths = (spec.in_dim, *spec.hidden_widths, 1 if spec.num_classes == 2 else spec.num_classes)
+  num_params = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
+  units = sum(widths[1:])
+  points = batch_size if 0 < batch_size < num_points else num_points
+  floats = (8 * num_params + 3 * points * units + num_points * (spec.in_dim + 2)
+            + 2 * num_eval_points * units)
+  return 4 * floats
+
+
+def models_per_chunk(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndarray],
+                     num_models: int, max_models_per_chunk: int, memory_budget_bytes: int,
+                     num_devices: int = 1) -> int:
+  """Models trained at once: all of them if they fit the budget, a multiple of the device count."""
+  per_model = bytes_per_model(spec, data["x_train"].shape[1], data["x_test"].shape[1],
+                              train_spec.batch_size)
+  size = max(1, min(max_models_per_chunk, num_models, memory_budget_bytes // per_model))
+  return int(math.ceil(size / num_devices) * num_devices)  # every device gets the same share
 
 
 def global_array(value: np.ndarray, sharding: NamedSharding) -> jax.Array:
@@ -257,18 +321,22 @@ def _pad_to(batch: ModelBatch, size: int) -> ModelBatch:
 
 def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndarray],
                  batch: ModelBatch, *, max_models_per_chunk: int = 1024,
-                 progress: bool = True, desc: str = "") -> TrainResult:
+                 memory_budget_bytes: int | None = None, progress: bool = True,
+                 desc: str = "") -> TrainResult:
   """Trains every model of `batch` on its data instance; returns stacked results.
 
   data: x_train (I, N, D), y_train (I, N), x_test (I, N_test, D), y_test (I, N_test), where I is
-  the number of data set instances that `batch.data_index` points into.
+  the number of data set instances that `batch.data_index` points into. The model axis is cut into
+  chunks of at most `max_models_per_chunk` models that fit `memory_budget_bytes` (default
+  DEFAULT_MEMORY_BUDGET_BYTES, see bytes_per_model); chunking does not change results.
   """
   start = time.perf_counter()
   mesh = model_mesh()
   n_dev = mesh.devices.size
   num_models = len(batch)
-  chunk_size = min(max_models_per_chunk, num_models)
-  chunk_size = int(math.ceil(chunk_size / n_dev) * n_dev)  # every device gets the same share
+  budget = DEFAULT_MEMORY_BUDGET_BYTES if memory_budget_bytes is None else memory_budget_bytes
+  chunk_size = models_per_chunk(spec, train_spec, data, num_models, max_models_per_chunk, budget,
+                                n_dev)
   num_chunks = int(math.ceil(num_models / chunk_size))
   graphdef = graphdef_of(spec)
   models = NamedSharding(mesh, P("models"))
@@ -325,4 +393,5 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
       diverged_step=cat(*[o["diverged_step"] for o in outputs]),
       final={k: v[-1] for k, v in curves.items() if k != "step"},
       wall_time_s=time.perf_counter() - start,
-      compile_time_s=compile_time)
+      compile_time_s=compile_time,
+      models_per_chunk=chunk_size)

@@ -1,7 +1,7 @@
 """Explanation 1's premise: in narrow networks, ReLU (whose units can die) loses accuracy to LeakyReLU.
 
 If ReLU did not lose accuracy when narrow, there would be no harm for width to remove. The wide
-counterpart is width_makes_death_harmless. A loss here is ReLU's, not necessarily its dead units':
+counterpart is relu_loses_accuracy_when_wide. A loss here is ReLU's, not necessarily its dead units':
 the dead-fraction heat map of the dying_relu study shows whether the losing cells are the ones
 where units died.
 """

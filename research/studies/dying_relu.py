@@ -2,15 +2,14 @@
 
 Part (a) estimates Lu et al.'s born-dead probability (some hidden layer inactive on every point of
 the input domain, so the output is constant) by simulation. One depth-L_max network per random
-init gives every depth at once: the first L hidden layers of a depth-L_max network are distributed
-(and, with the same key, built) exactly as a depth-L network, so "born dead at depth L" is "some of
-the first L layers dead". Part (b) is a sweep (research/sweep.py) of ReLU and LeakyReLU over width
-x learning rate in <workdir>/trained. Figures and the report are drawn from the CSV files only.
+draw gives every depth at once: its layers are drawn independently, so its first L hidden layers
+are distributed exactly as a depth-L network, and "born dead at depth L" is "some of the first L
+layers dead". Part (b) is a sweep (research/sweep.py) of ReLU and LeakyReLU over width x learning
+rate in <workdir>/trained. Figures and the report are drawn from the CSV files on disk only.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import sys
@@ -26,23 +25,21 @@ import ml_collections
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from flax import nnx
 
 from research import provenance
-from research.activations import parse_activation
 from research.cli import usage_error
 from research.hypotheses import markdown_table
 from research.metrics.sparsity import born_dead_closed_form
-from research.models import INITIALISERS, MLP
+from research.models import RAI_SIGMA
 from research.report import write_report
 from research.store import atomic_write_csv, atomic_write_json, stable_hash
 from research.study_report import describe_setting, evaluate_study_hypotheses
 from research.sweep import run_sweep
-from research.validation import ConfigError, _fail, _float, _int, _sequence, validate_study_config
+from research.validation import fail, check_float, check_int, check_sequence, validate_study_config
 
 CI = ("ci", 95)
 LU_DEPTH = 10
-# Lu et al. (2020), 10-layer ReLU networks with symmetric init: approximate reported values.
+# Lu et al. (2020), 10-layer ReLU networks with symmetric (He) init: approximate reported values.
 LU_REPORTED = {3: (0.6, "about 60%"), 5: (0.1, "over 10%"), 10: (0.01, "under 1%")}
 DOMAIN, SINGLE = "domain", "single_input"
 
@@ -52,22 +49,22 @@ DOMAIN, SINGLE = "domain", "single_input"
 def validate(config: ml_collections.ConfigDict) -> None:
   """Raises ConfigError (one line) on the first invalid value of the whole study config."""
   b = config.born_dead
-  for w in _sequence("born_dead.widths", b.widths):
-    _int("born_dead.widths", w, 1, 4096)
-  depths = [_int("born_dead.depths", d, 1, 1000) for d in _sequence("born_dead.depths", b.depths)]
-  for init in _sequence("born_dead.inits", b.inits):
-    if init not in INITIALISERS:
-      _fail("born_dead.inits", init, f"valid initialisers: {', '.join(sorted(INITIALISERS))}")
-  _int("born_dead.num_inits", b.num_inits, 10, 10_000_000)
-  _float("born_dead.domain_half_width", b.domain_half_width, 0.0, strict=True)
-  _int("born_dead.points_per_side", b.points_per_side, 2, 1000)
-  if len(_sequence("born_dead.single_input", b.single_input)) != 2:
-    _fail("born_dead.single_input", b.single_input, "must be one 2-D point (x1, x2)")
+  for w in check_sequence("born_dead.widths", b.widths):
+    check_int("born_dead.widths", w, 1, 4096)
+  depths = [check_int("born_dead.depths", d, 1, 1000) for d in check_sequence("born_dead.depths", b.depths)]
+  for init in check_sequence("born_dead.inits", b.inits):
+    if init not in HOST_INITIALISERS:
+      fail("born_dead.inits", init, f"valid born-dead initialisers: {', '.join(sorted(HOST_INITIALISERS))}")
+  check_int("born_dead.num_inits", b.num_inits, 10, 10_000_000)
+  check_float("born_dead.domain_half_width", b.domain_half_width, 0.0, strict=True)
+  check_int("born_dead.points_per_side", b.points_per_side, 2, 1000)
+  if len(check_sequence("born_dead.single_input", b.single_input)) != 2:
+    fail("born_dead.single_input", b.single_input, "must be one 2-D point (x1, x2)")
   for v in b.single_input:
-    _float("born_dead.single_input", v, -math.inf)
+    check_float("born_dead.single_input", v, -math.inf)
   if b.lu_depth not in depths:
-    _fail("born_dead.lu_depth", b.lu_depth, f"must be one of born_dead.depths {depths}")
-  _int("born_dead.inits_per_call", b.inits_per_call, 1)
+    fail("born_dead.lu_depth", b.lu_depth, f"must be one of born_dead.depths {depths}")
+  check_int("born_dead.inits_per_call", b.inits_per_call, 1)
   validate_study_config(training_config(config))
 
 
@@ -86,21 +83,73 @@ def domain_grid(half_width: float, per_side: int) -> np.ndarray:
   return np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
 
 
-@functools.partial(jax.jit, static_argnames=("width", "max_depth", "init", "batch"))
-def born_dead_flags(keys: jax.Array, points: jax.Array, single: jax.Array, *, width: int,
-                    max_depth: int, init: str, batch: int) -> jax.Array:
-  """(num_inits, 2, max_depth) bool: born dead at depth 1..max_depth, [0] on `points`, [1] at `single`."""
-  relu = parse_activation("relu")
+def _he_normal_layer(rng: np.random.Generator, n: tuple, fan_in: int, fan_out: int):
+  """models' "he_normal": N(0, 2 / fan_in) weights, zero bias; (n..., fan_in, fan_out), (n..., fan_out)."""
+  kernel = rng.standard_normal((*n, fan_in, fan_out), dtype=np.float32) * np.float32(np.sqrt(2 / fan_in))
+  return kernel, np.zeros((*n, fan_out), np.float32)
+
+
+def _rai_layer(rng: np.random.Generator, n: tuple, fan_in: int, fan_out: int):
+  """models' "rai": rows of [W | b] ~ N(0, 0.6007^2 / fan_in), one random entry per row ~ Beta(2, 1)."""
+  rows = rng.standard_normal((*n, fan_out, fan_in + 1), dtype=np.float32) * np.float32(RAI_SIGMA / np.sqrt(fan_in))
+  which = rng.integers(0, fan_in + 1, size=(*n, fan_out, 1))
+  np.put_along_axis(rows, which, rng.beta(2.0, 1.0, size=(*n, fan_out, 1)).astype(np.float32), axis=-1)
+  return np.swapaxes(rows[..., :fan_in], -1, -2), rows[..., fan_in]
+
+
+# The initialisers of research/models.py, drawn on the host with numpy: jax.random's Beta sampler
+# alone takes seconds to compile per layer shape, which for ten widths on two loaded cores cost
+# minutes. Same distributions (tests compare with sparsity.born_dead_probability, which uses
+# the models' own initialisers); not the same random numbers.
+HOST_INITIALISERS = {"he_normal": _he_normal_layer, "rai": _rai_layer}
+
+
+def draw_networks(rng: np.random.Generator, num: int, in_dim: int, width: int, depth: int, init: str):
+  """`num` random hidden stacks: first layer (num, in_dim, width), then (num, depth - 1, width, width)."""
+  layer = HOST_INITIALISERS[init]
+  first = layer(rng, (num,), in_dim, width)
+  rest = layer(rng, (num, depth - 1), width, width)
+  return (*first, *rest)
+
+
+@jax.jit
+def born_dead_flags(w1: jax.Array, b1: jax.Array, w: jax.Array, b: jax.Array, points: jax.Array,
+                    single: jax.Array) -> jax.Array:
+  """(num, 2, depth) bool: network born dead at depth 1..depth, [0] on `points`, [1] at `single`.
+
+  The hidden layers run in a lax.scan, so compilation does not grow with depth.
+  """
   x = jnp.concatenate([points, single[None, :]])
 
-  def one(key):
-    model = MLP(x.shape[1], (width,) * max_depth, 2, relu, init, rngs=nnx.Rngs(params=key))
-    _, inter = model(x)
-    inactive = [z <= 0 for z in inter["pre"]]
-    dead = jnp.stack([jnp.stack([jnp.all(a[:-1]), jnp.all(a[-1])]) for a in inactive], -1)
-    return jnp.cumsum(dead, axis=-1) > 0  # some layer among the first L is dead
+  def dead(z):  # (2,): inactive on every domain point; inactive at the single input
+    inactive = z <= 0
+    return jnp.stack([jnp.all(inactive[:-1]), jnp.all(inactive[-1])])
 
-  return jax.lax.map(one, keys, batch_size=batch)
+  def one(w1, b1, w, b):
+    z1 = x @ w1 + b1[None, :]
+
+    def layer(z, wb):
+      z_next = jax.nn.relu(z) @ wb[0] + wb[1][None, :]
+      return z_next, dead(z_next)
+
+    _, rest = jax.lax.scan(layer, z1, (w, b))
+    per_layer = jnp.concatenate([dead(z1)[None, :], rest]).T  # (2, depth)
+    return jnp.cumsum(per_layer, axis=-1) > 0  # some layer among the first L is dead
+
+  return jax.vmap(one)(w1, b1, w, b)
+
+
+def born_dead_counts(rng: np.random.Generator, num_inits: int, points: np.ndarray, single: np.ndarray,
+                     *, width: int, max_depth: int, init: str, inits_per_call: int) -> np.ndarray:
+  """(2, max_depth) numbers of born-dead networks among `num_inits`, in equal chunks (one compile)."""
+  per_call = min(inits_per_call, num_inits)
+  counts = np.zeros((2, max_depth), np.int64)
+  for start in range(0, num_inits, per_call):
+    # The last chunk is drawn full size (same shapes: no second compile) and cut after.
+    valid = min(per_call, num_inits - start)
+    layers = draw_networks(rng, per_call, points.shape[1], width, max_depth, init)
+    counts += np.asarray(born_dead_flags(*layers, points, single))[:valid].sum(0)
+  return counts
 
 
 def wilson_interval(k: float, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -108,21 +157,21 @@ def wilson_interval(k: float, n: int, z: float = 1.959964) -> tuple[float, float
   p = k / n
   centre = (p + z * z / (2 * n)) / (1 + z * z / n)
   half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-  return max(0.0, centre - half), min(1.0, centre + half)
+  # min/max: at p = 0 or 1 rounding could otherwise leave p a hair outside its own interval.
+  return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
 def born_dead_table(b: ml_collections.ConfigDict, seed: int, progress: bool = False) -> pd.DataFrame:
   """One row per init x width x depth x place (domain grid / single input): estimate and 95% CI."""
-  points = jnp.asarray(domain_grid(b.domain_half_width, b.points_per_side))
-  single = jnp.asarray(b.single_input, jnp.float32)
+  points = domain_grid(b.domain_half_width, b.points_per_side)
+  single = np.asarray(b.single_input, np.float32)
   max_depth = max(b.depths)
   rows = []
   for i, init in enumerate(b.inits):
     for width in b.widths:
-      key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), i), width)
-      flags = born_dead_flags(jax.random.split(key, b.num_inits), points, single, width=width,
-                              max_depth=max_depth, init=init, batch=min(b.inits_per_call, b.num_inits))
-      counts = np.asarray(flags.sum(0))
+      rng = np.random.default_rng([seed, i, width])
+      counts = born_dead_counts(rng, b.num_inits, points, single, width=width, max_depth=max_depth,
+                                init=init, inits_per_call=b.inits_per_call)
       if progress:
         print(f"born dead: {init} width {width}: P at depth {max_depth} = "
               f"{counts[0, -1] / b.num_inits:.3f} (domain)", flush=True)
@@ -199,9 +248,9 @@ def born_dead_vs_width(table: pd.DataFrame, depth: int, path: Path) -> Path:
   fig, ax = plt.subplots(figsize=(7.5, 4.8))
   styles = {DOMAIN: "-", SINGLE: ":"}
   for (init, place), g in data.groupby(["init", "place"], sort=False):
-    ax.errorbar(g["width"], g["p_born_dead"], yerr=[g["p_born_dead"] - g["ci_low"], g["ci_high"] - g["p_born_dead"]],
-                linestyle=styles[place], marker="o", markersize=4, capsize=3,
-                label=f"{init}, {'whole domain' if place == DOMAIN else 'single input'}")
+    yerr = np.clip([g["p_born_dead"] - g["ci_low"], g["ci_high"] - g["p_born_dead"]], 0, None)
+    ax.errorbar(g["width"], g["p_born_dead"], yerr=yerr, linestyle=styles[place], marker="o", markersize=4,
+                capsize=3, label=f"{init}, {'whole domain' if place == DOMAIN else 'single input'}")
   widths = np.arange(data["width"].min(), data["width"].max() + 1)
   ax.plot(widths, [born_dead_closed_form(int(w), depth) for w in widths], color="k", linewidth=1,
           label=r"closed form $1-(1-2^{-N})^L$ (single input)")
@@ -330,6 +379,39 @@ def _caveats(config, results: pd.DataFrame, notes: list[str], failed: list[str])
   return caveats + notes + [f"unit failed: {f}" for f in failed]
 
 
+def findings(table: pd.DataFrame, results: pd.DataFrame, depth: int) -> list[str]:
+  """The study's results in words, with the measured numbers."""
+  lines = []
+  dom = table[(table["place"] == DOMAIN) & (table["depth"] == depth)].set_index(["init", "width"])
+  widths = [w for w in LU_REPORTED if w in set(table["width"])] or sorted(set(table["width"]))[:3]
+  for init in dict.fromkeys(table["init"]):
+    values = ", ".join(f"width {w}: {dom.loc[(init, w), 'p_born_dead']:.3g}" for w in widths)
+    lines.append(f"Born dead at depth {depth}, {init} init, whole domain: {values}"
+                 + (" (Lu et al.: " + ", ".join(LU_REPORTED[w][1] for w in widths) + ")"
+                    if init == "he_normal" and depth == LU_DEPTH and all(w in LU_REPORTED for w in widths)
+                    else ""))
+  single = table[table["place"] == SINGLE]
+  single = single[single["init"].isin(["he_normal"])]
+  if len(single):
+    inside = ((single["ci_low"] <= single["closed_form"]) & (single["closed_form"] <= single["ci_high"])).sum()
+    gap = (single["p_born_dead"] - single["closed_form"]).abs().max()
+    lines.append(f"He, single input vs the closed form 1 - (1 - 2^-N)^L: the closed form lies in the 95% "
+                 f"interval in {inside} of {len(single)} cells; largest difference {gap:.3f}")
+  ok = _ok(results)
+  dead = ok.groupby(["activation", "lr"], sort=False)["dead_fraction"].mean()
+  for act in dict.fromkeys(ok["activation"]):
+    lines.append(f"After training, mean dead-unit fraction of {act} by learning rate: "
+                 + ", ".join(f"{lr:g}: {v:.2f}" for lr, v in dead[act].items()))
+  gaps = accuracy_gap_table(results)
+  if len(gaps):
+    lo, hi = gaps["width"].min(), gaps["width"].max()
+    per_lr = [f"lr {lr:g}: {g.loc[g['width'] == lo, 'leaky_minus_relu'].iloc[0]:+.3f} at width {lo}, "
+              f"{g.loc[g['width'] == hi, 'leaky_minus_relu'].iloc[0]:+.3f} at width {hi}"
+              for lr, g in gaps.groupby("lr")]
+    lines.append("LeakyReLU minus ReLU test accuracy (mean over data sets and seeds): " + "; ".join(per_lr))
+  return lines
+
+
 def write_study_report(config, workdir: Path, figures: list[Path], failed: list[str]) -> tuple[Path, Path]:
   table = pd.read_csv(workdir / "born_dead.csv")
   results = pd.read_csv(workdir / "trained" / "results.csv")
@@ -350,7 +432,8 @@ def write_study_report(config, workdir: Path, figures: list[Path], failed: list[
   ])
   return write_report(workdir, title=f"Study: {config.study}", question=config.question,
                       setting=_setting(config), verdicts=verdicts, figures=figures,
-                      caveats=_caveats(config, results, notes, failed), extra_markdown=extra)
+                      caveats=_caveats(config, results, notes, failed), extra_markdown=extra,
+                      findings=findings(table, results, depth))
 
 
 # ----------------------------------------------------------------------------- entry

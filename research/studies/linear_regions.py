@@ -44,7 +44,7 @@ from research.report import write_report
 from research.store import Store, atomic_write_csv, atomic_write_json, stable_hash
 from research.train import (ModelBatch, ModelSpec, TrainSpec, graphdef_of, init_batch, model_mesh,
                             train_chunk_batch)
-from research.validation import ConfigError, _fail, _float, _int, _sequence
+from research.validation import ConfigError, fail, check_float, check_int, check_sequence
 
 STUDY = "linear_regions"
 # Schedules whose multiplier at step t does not depend on num_steps (cosine does): only then is a
@@ -58,57 +58,57 @@ CI = ("ci", 95)
 def validate(c: ml_collections.ConfigDict) -> None:
   """Raises ConfigError (one line) on the first invalid value, before anything is computed."""
   if c.study != STUDY:
-    _fail("study", c.study, f"must be {STUDY!r}")
-  _int("seed", c.seed, 0)
-  _int("num_seeds", c.num_seeds, 1, 10_000)
+    fail("study", c.study, f"must be {STUDY!r}")
+  check_int("seed", c.seed, 0)
+  check_int("num_seeds", c.num_seeds, 1, 10_000)
   if c.data.name not in datasets.DATASETS:
-    _fail("data.name", c.data.name, f"valid data sets: {', '.join(sorted(datasets.DATASETS))}")
-  _int("data.num_train_per_class", c.data.num_train_per_class, 2, 1_000_000)
-  _int("data.num_test_per_class", c.data.num_test_per_class, 1, 1_000_000)
-  _float("data.noise", c.data.noise, 0.0)
+    fail("data.name", c.data.name, f"valid data sets: {', '.join(sorted(datasets.DATASETS))}")
+  check_int("data.num_train_per_class", c.data.num_train_per_class, 2, 1_000_000)
+  check_int("data.num_test_per_class", c.data.num_test_per_class, 1, 1_000_000)
+  check_float("data.noise", c.data.noise, 0.0)
   try:
     # A two-point draw: the only way to learn the input dimension, and it validates the params.
     tiny = datasets.make_dataset(c.data.name, jax.random.key(0), **_data_params(c, 1))
   except ValueError as e:
     raise ConfigError(f"config.data: {e}") from None
   if tiny.x_train.shape[1] != 2:
-    _fail("data.name", c.data.name, f"has {tiny.x_train.shape[1]}-D inputs; regions are enumerated "
+    fail("data.name", c.data.name, f"has {tiny.x_train.shape[1]}-D inputs; regions are enumerated "
           "on 2-D inputs only")
-  depths = [_int("model.depths", d, 1, 64) for d in _sequence("model.depths", c.model.depths)]
-  for n in _sequence("model.neurons", c.model.neurons):
-    _int("model.neurons", n, 1, 4096)
+  depths = [check_int("model.depths", d, 1, 64) for d in check_sequence("model.depths", c.model.depths)]
+  for n in check_sequence("model.neurons", c.model.neurons):
+    check_int("model.neurons", n, 1, 4096)
     if any(n % d for d in depths):
-      _fail("model.neurons", n, f"must be divisible by every depth {depths} (equal widths)")
-  for spec in _sequence("model.activations", c.model.activations):
+      fail("model.neurons", n, f"must be divisible by every depth {depths} (equal widths)")
+  for spec in check_sequence("model.activations", c.model.activations):
     try:
       act = parse_activation(spec)
     except ValueError as e:
       raise ConfigError(f"config.model.activations: {e}") from None
     if act.pwl() is None or act.kind.learned_slope:
-      _fail("model.activations", spec, "must be piecewise linear with a fixed slope (regions are "
+      fail("model.activations", spec, "must be piecewise linear with a fixed slope (regions are "
             "undefined for smooth activations; prelu's slope is learned per layer)")
   if c.model.init not in INITIALISERS:
-    _fail("model.init", c.model.init, f"valid initialisers: {', '.join(sorted(INITIALISERS))}")
+    fail("model.init", c.model.init, f"valid initialisers: {', '.join(sorted(INITIALISERS))}")
   o = c.optim
   if o.optimizer not in ("adam", "sgd"):
-    _fail("optim.optimizer", o.optimizer, "valid optimizers: adam, sgd")
+    fail("optim.optimizer", o.optimizer, "valid optimizers: adam, sgd")
   if o.schedule not in PREFIX_SCHEDULES:
-    _fail("optim.schedule", o.schedule, f"valid schedules: {', '.join(PREFIX_SCHEDULES)} (a "
+    fail("optim.schedule", o.schedule, f"valid schedules: {', '.join(PREFIX_SCHEDULES)} (a "
           "checkpoint must be the prefix of the longer runs)")
-  _float("optim.momentum", o.momentum, 0.0, high=0.999999)
-  _float("optim.lr", o.lr, 0.0, strict=True)
-  _int("optim.halve_every_steps", o.halve_every_steps, 1)
-  every = _int("optim.eval_every_steps", o.eval_every_steps, 1)
-  _int("optim.batch_size", o.batch_size, 0)
-  steps = [_int("checkpoints", s, 0, 1_000_000) for s in _sequence("checkpoints", c.checkpoints)]
+  check_float("optim.momentum", o.momentum, 0.0, high=0.999999)
+  check_float("optim.lr", o.lr, 0.0, strict=True)
+  check_int("optim.halve_every_steps", o.halve_every_steps, 1)
+  every = check_int("optim.eval_every_steps", o.eval_every_steps, 1)
+  check_int("optim.batch_size", o.batch_size, 0)
+  steps = [check_int("checkpoints", s, 0, 1_000_000) for s in check_sequence("checkpoints", c.checkpoints)]
   if steps != sorted(set(steps)):
-    _fail("checkpoints", tuple(steps), "must be strictly increasing")
+    fail("checkpoints", tuple(steps), "must be strictly increasing")
   for s in steps:
     if s % every:
-      _fail("checkpoints", s, f"must be a multiple of optim.eval_every_steps = {every} (the same "
+      fail("checkpoints", s, f"must be a multiple of optim.eval_every_steps = {every} (the same "
             "compiled chunk for every checkpoint keeps runs prefixes of each other)")
-  _int("eval.num_lines", c.eval.num_lines, 1, 10_000)
-  _int("eval.region_seeds", c.eval.region_seeds, 0, c.num_seeds)
+  check_int("eval.num_lines", c.eval.num_lines, 1, 10_000)
+  check_int("eval.region_seeds", c.eval.region_seeds, 0, c.num_seeds)
 
 
 def _data_params(c, num_per_class: int | None = None) -> dict:

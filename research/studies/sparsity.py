@@ -29,7 +29,7 @@ from research.studies.figure_style import activation_order
 from research.studies.sparsity_figures import draw_figures
 from research.study_report import describe_setting, evaluate_study_hypotheses
 from research.sweep import run_sweep
-from research.validation import _fail, _float, validate_study_config
+from research.validation import fail, check_float, validate_study_config
 
 IDS = ("dataset", "activation", "width", "depth", "seed")
 SPARSITY = ("inactive_fraction", "dead_fraction")  # per hidden layer, from the core family
@@ -39,15 +39,15 @@ def validate(config) -> None:
   """Raises ConfigError (one line) on the first invalid value, before anything is computed."""
   validate_study_config(config)
   if "probes" not in config.eval.metrics:
-    _fail("eval.metrics", tuple(config.eval.metrics), "must include 'probes' in this study")
+    fail("eval.metrics", tuple(config.eval.metrics), "must include 'probes' in this study")
   if config.eval.expensive_seeds < config.num_seeds:
-    _fail("eval.expensive_seeds", config.eval.expensive_seeds,
+    fail("eval.expensive_seeds", config.eval.expensive_seeds,
           f"must be >= num_seeds = {config.num_seeds}: every seed needs its probes")
   for field in ("collapse_tol", "rank_rtol"):
     if field not in config.eval:
-      _fail(f"eval.{field}", None, "must be set in this study (see configs/sparsity.py)")
-  _float("eval.collapse_tol", config.eval.collapse_tol, 0.0, high=1.0)
-  _float("eval.rank_rtol", config.eval.rank_rtol, 0.0, strict=True, high=1.0)
+      fail(f"eval.{field}", None, "must be set in this study (see configs/sparsity.py)")
+  check_float("eval.collapse_tol", config.eval.collapse_tol, 0.0, high=1.0)
+  check_float("eval.rank_rtol", config.eval.rank_rtol, 0.0, strict=True, high=1.0)
 
 
 def layer_table(results: pd.DataFrame) -> pd.DataFrame:

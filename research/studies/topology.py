@@ -27,7 +27,7 @@ from research.studies import fit as fitting
 from research.studies.topology_figures import activation_order, draw_figures
 from research.study_report import describe_setting, evaluate_study_hypotheses
 from research.sweep import run_sweep
-from research.validation import _fail, _float, _int, validate_study_config
+from research.validation import fail, check_float, check_int, validate_study_config
 
 # Naitzat, Zhitnikov, Lim (JMLR 2020), the protocol this study compresses (shared/RESEARCH.md).
 NAITZAT = dict(widths=(15, 25, 50), depth=9, activations=("relu", "leaky_relu:0.2", "tanh"),
@@ -44,18 +44,18 @@ def validate(config) -> None:
   """Raises ConfigError (one line) on the first invalid value, before anything is computed."""
   validate_study_config(config)
   if "layer_topology" not in config.eval.metrics:
-    _fail("eval.metrics", tuple(config.eval.metrics), "must include 'layer_topology' in this study")
+    fail("eval.metrics", tuple(config.eval.metrics), "must include 'layer_topology' in this study")
   e = config.eval
   for field in ("betti_k", "betti_scale", "betti_max_points", "min_train_acc", "betti_min_train_acc"):
     if field not in e:
-      _fail(f"eval.{field}", None, "must be set in this study (see configs/topology.py)")
-  _int("eval.betti_k", e.betti_k, 1, 1000)
-  _float("eval.betti_scale", e.betti_scale, 0.0, strict=True, high=100.0)
-  _int("eval.betti_max_points", e.betti_max_points, 10, 100_000)
-  _float("eval.min_train_acc", e.min_train_acc, 0.0, strict=True, high=1.0)
-  _float("eval.betti_min_train_acc", e.betti_min_train_acc, 0.0, high=e.min_train_acc)
+      fail(f"eval.{field}", None, "must be set in this study (see configs/topology.py)")
+  check_int("eval.betti_k", e.betti_k, 1, 1000)
+  check_float("eval.betti_scale", e.betti_scale, 0.0, strict=True, high=100.0)
+  check_int("eval.betti_max_points", e.betti_max_points, 10, 100_000)
+  check_float("eval.min_train_acc", e.min_train_acc, 0.0, strict=True, high=1.0)
+  check_float("eval.betti_min_train_acc", e.betti_min_train_acc, 0.0, high=e.min_train_acc)
   if e.expensive_seeds < config.num_seeds:
-    _fail("eval.expensive_seeds", e.expensive_seeds,
+    fail("eval.expensive_seeds", e.expensive_seeds,
           f"must be >= num_seeds = {config.num_seeds}: every seed needs its Betti numbers")
 
 

@@ -1,0 +1,83 @@
+"""Performance benchmark: the engine against sequential JAX and PyTorch loops (BENCHMARKS.md).
+
+  python -m experiments.benchmark --workdir workdirs/benchmark
+  python -m experiments.benchmark --config configs/benchmark.py:quick --workdir /tmp/bq
+
+Three training workloads, each trained by the engine, a per-model jitted-step JAX loop and a plain
+PyTorch loop (optional, pinned 2.13.0: pip install -e '.[benchmark]') from the same initial
+weights; then the evaluation side (grid metrics of many models in one call, exact region
+enumeration) and a memory run (many models chunked to a memory budget). Writes benchmark.csv,
+benchmark.md and benchmark.json to the workdir and a summary to stdout.
+Default: about 6 minutes on 2 idle CPU cores (longer under load). Quick: under a minute.
+"""
+
+import ml_collections
+
+from configs.common import parse_arg
+
+
+def _workload(name, points, widths, steps, slopes, seeds_per_slope, lr, eval_every_steps, timed_steps,
+              sequential_models):
+  return ml_collections.ConfigDict(dict(
+      name=name, points=points, widths=widths, steps=steps, slopes=slopes,
+      seeds_per_slope=seeds_per_slope, lr=lr, eval_every_steps=eval_every_steps,
+      timed_steps=timed_steps, sequential_models=sequential_models))
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  arg = parse_arg(arg, quick=False)
+  c = ml_collections.ConfigDict()
+  c.study = "benchmark"
+  c.seed = 0  # data draw and the base of every model's init seed
+  # XLA CPU devices: "cores" gives one per core (the engine shards its model axis over them, see
+  # BENCHMARKS.md), "default" keeps JAX's single CPU device, or a number.
+  c.cpu_devices = "cores"
+  c.repetitions = 3  # timed engine repetitions; each sequential loop trains sequential_models models
+  # The torch loop runs with each thread count (0 = PyTorch's default, one per core) and the fastest
+  # is the baseline: on these small matrices one thread often beats two.
+  c.torch_threads = (1, 0)
+  # Final training accuracy of a sequential loop must be within this of the engine's, on average
+  # over the models both trained (same data, initial weights and optimiser; float rounding differs).
+  c.acc_tolerance = 0.02
+
+  c.ceiling = ml_collections.ConfigDict(dict(size=2048, repetitions=5))
+
+  slopes = (0.0, 0.01, 0.1, 0.2)  # LeakyReLU slopes; 0.0 is ReLU
+  c.workloads = ml_collections.ConfigDict()
+  # Overhead-bound: the TensorFlow Playground's scale.
+  c.workloads.small = _workload("W-small", 500, (8, 8), 5000, slopes, 64, 0.01, 500, 500, 3)
+  c.workloads.mid = _workload("W-mid", 1024, (64, 64, 64), 2000, slopes, 16, 1e-3, 250, 250, 3)
+  # Compute-bound.
+  c.workloads.wide = _workload("W-wide", 1024, (256, 256, 256), 500, slopes, 4, 1e-3, 50, 50, 2)
+
+  c.evaluation = ml_collections.ConfigDict()
+  c.evaluation.workload = "mid"  # models of this shape, trained for train_steps, then measured
+  c.evaluation.models = 64
+  c.evaluation.train_steps = 500
+  c.evaluation.grid_resolution = 1024
+  c.evaluation.models_per_batch = 1  # models per lax.map step: bounds memory (points x units each)
+  c.evaluation.repetitions = 2
+  c.evaluation.region_models = 2  # models whose regions are enumerated exactly (seconds each)
+
+  c.memory = ml_collections.ConfigDict()
+  c.memory.workload = "mid"
+  c.memory.num_models = 10_000
+  c.memory.steps = 2
+  c.memory.budget_mb = 2048.0  # research.train.DEFAULT_MEMORY_BUDGET_BYTES
+
+  c.sections = ("small", "mid", "wide", "evaluation", "memory")
+
+  if arg.quick:
+    c.repetitions = 3
+    c.workloads.small = _workload("W-small", 500, (8, 8), 300, slopes, 8, 0.01, 100, 100, 2)
+    c.workloads.mid = _workload("W-mid", 1024, (64, 64, 64), 100, slopes, 2, 1e-3, 50, 50, 2)
+    c.workloads.wide = _workload("W-wide", 1024, (256, 256, 256), 20, slopes, 1, 1e-3, 10, 10, 1)
+    c.evaluation.models = 4
+    c.evaluation.train_steps = 100
+    c.evaluation.grid_resolution = 256
+    c.evaluation.repetitions = 1
+    c.evaluation.region_models = 1
+    c.memory.workload = "small"
+    c.memory.num_models = 2_000
+    c.memory.budget_mb = 16.0  # small enough to force several chunks
+  return c
