@@ -2,6 +2,7 @@
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -64,16 +65,24 @@ def test_workdir_of_another_config_is_refused(tmp_path):
   assert out.returncode == 2 and "--overwrite" in out.stderr
 
 
-def _kill_and_resume(workdir: Path, kill_after_s: float) -> pd.DataFrame:
+def _kill_and_resume(workdir: Path, units_before_kill: int, seed: int) -> pd.DataFrame:
+  """Starts the quick sweep, SIGKILLs it once `units_before_kill` units are on disk (plus a random
+  delay, so the kill may land mid-unit or mid-write), then reruns it to completion."""
   cmd = [sys.executable, "-m", "experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick",
          "--workdir", str(workdir), "--noprogress", "--noplots"]
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
   proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-  time.sleep(kill_after_s)
+  deadline = time.time() + 300
+  while len(list(workdir.glob("units/*.json"))) < units_before_kill and proc.poll() is None:
+    assert time.time() < deadline
+    time.sleep(0.05)
+  time.sleep(random.Random(seed).uniform(0.0, 0.2))
   proc.send_signal(signal.SIGKILL)
-  proc.wait()
+  assert proc.wait() == -signal.SIGKILL, "the sweep finished before it could be killed"
+  assert not (workdir / "results.csv").exists()
   out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
   assert out.returncode == 0, out.stderr
+  assert "units resumed from disk" in out.stdout
   assert not list(workdir.glob("units/.*.tmp"))  # no half-written unit survives as a unit
   return pd.read_csv(workdir / "results.csv")
 
@@ -94,14 +103,14 @@ def uninterrupted(tmp_path_factory):
 
 def test_killed_sweep_resumes_to_identical_results(tmp_path, uninterrupted):
   """SIGKILL mid-sweep, rerun: same rows, same values, as an uninterrupted run."""
-  resumed = _kill_and_resume(tmp_path, kill_after_s=14.0)
+  resumed = _kill_and_resume(tmp_path, units_before_kill=1, seed=0)
   pd.testing.assert_frame_equal(_comparable(resumed), _comparable(uninterrupted), check_exact=True)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_after_s", [6.0, 10.0, 16.0, 22.0])
-def test_killed_sweep_resumes_at_several_points(tmp_path, uninterrupted, kill_after_s):
-  resumed = _kill_and_resume(tmp_path, kill_after_s)
+@pytest.mark.parametrize("units_before_kill,seed", [(0, 1), (1, 2), (2, 3), (2, 4)])
+def test_killed_sweep_resumes_at_several_points(tmp_path, uninterrupted, units_before_kill, seed):
+  resumed = _kill_and_resume(tmp_path, units_before_kill, seed)
   pd.testing.assert_frame_equal(_comparable(resumed), _comparable(uninterrupted), check_exact=True)
 
 
