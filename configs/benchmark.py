@@ -33,9 +33,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # BENCHMARKS.md), "default" keeps JAX's single CPU device, or a number.
   c.cpu_devices = "cores"
   c.repetitions = 3  # timed engine repetitions; each sequential loop trains sequential_models models
-  # The torch loop runs with each thread count (0 = PyTorch's default, one per core) and the fastest
-  # is the baseline: on these small matrices one thread often beats two.
-  c.torch_threads = (1, 0)
+  # The torch loop runs with each of these thread counts (0 = PyTorch's default, one per core) and
+  # the fastest is the baseline. One thread by default: on these matrices it matches or beats two on
+  # an idle machine, and two OpenMP threads collapse under load from other processes (W-mid: 6
+  # against 438 steps/s at load average 3.7, see BENCHMARKS.md); (1, 0) measures both.
+  c.torch_threads = (1,)
   # Final training accuracy of a sequential loop must be within this of the engine's, on average
   # over the models both trained (same data, initial weights and optimiser; float rounding differs).
   c.acc_tolerance = 0.02

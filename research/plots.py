@@ -44,10 +44,10 @@ def metric_by_activation(results: pd.DataFrame, metric: str, label: str, path: P
   """One panel per data set: metric by activation, hue = width x depth, 95% CI over seeds."""
   ok = results[~results["diverged"].astype(bool)].copy()
   ok["architecture"] = "width " + ok["width"].astype(str) + ", depth " + ok["depth"].astype(str)
-  g = sns.catplot(data=ok, x="activation", y=metric, hue="architecture", col="dataset",
+  g = sns.catplot(data=ok, x="activation", y=metric, hue="architecture", col="dataset", col_wrap=2,
                   kind="point", errorbar=CI, order=_activation_order(results),
                   dodge=0.4 if ok["architecture"].nunique() > 1 else False,
-                  height=4, aspect=1.3, capsize=0.1, linestyle="none")
+                  height=4, aspect=1.3, capsize=0.1, linestyle="none", sharey=False)
   g.set_axis_labels("activation", label)
   g.set_titles("data set: {col_name}")
   for ax in g.axes.flat:
