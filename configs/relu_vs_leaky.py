@@ -58,6 +58,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # Metric families (research/metrics/evaluation.py); "core" (sparsity, patterns) always runs.
   c.eval.metrics = ("core", "boundary", "exact_regions", "robustness")
   c.eval.noise_stds = (0.1, 0.3, 1.0)  # robustness: Gaussian input noise, in input units
+  # Steps (0 = initialisation, multiples of eval_every_steps) at which every metric family is also
+  # evaluated, into checkpoints.csv: e.g. (0, 500) for region counts through training.
+  c.eval.checkpoint_steps = ()
   c.eval.expensive_seeds = 4  # exact regions and margins for seeds 0..3 of every cell
 
   c.max_models_per_chunk = 1024
@@ -74,4 +77,5 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.optim.eval_every_steps = 50
     c.eval.grid_resolution = 64
     c.eval.expensive_seeds = 1
+    c.eval.checkpoint_steps = (0, 100)
   return c

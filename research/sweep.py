@@ -147,10 +147,17 @@ def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bo
   first = instances[0]
   spec = ModelSpec(first.x_train.shape[1], (unit.width,) * unit.depth, first.num_classes,
                    unit.activations[0], config.model.init)
+  checkpoint_steps = tuple(config.eval.get("checkpoint_steps", ()))
   result = train_models(spec, train_spec_of(config), stack_data(instances), batch,
                         max_models_per_chunk=config.max_models_per_chunk, progress=progress,
-                        desc=unit.describe())
+                        desc=unit.describe(), checkpoint_steps=checkpoint_steps)
   metrics, arrays = evaluation.evaluate_unit(config, spec, result, rows, batch.data_index, instances)
+  checkpoint_rows = []
+  for step in checkpoint_steps:  # the same metric families on the parameters at earlier steps
+    params, rest = result.checkpoints[step]
+    at_step, _ = evaluation.evaluate_unit(config, spec, dataclasses.replace(result, params=params, rest=rest),
+                                          rows, batch.data_index, instances)
+    checkpoint_rows += [dict(row, step=step, **m) for row, m in zip(rows, at_step)]
   for i, row in enumerate(rows):
     row.update(train_acc=float(result.final["train_acc"][i]), test_acc=float(result.final["test_acc"][i]),
                train_loss=float(result.final["train_loss"][i]), test_loss=float(result.final["test_loss"][i]),
@@ -162,7 +169,7 @@ def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bo
         row[k] = float("nan")
   for k, v in result.curves.items():
     arrays[f"curve_{k}"] = v
-  return dict(status="ok", unit=unit.describe(), rows=rows), arrays
+  return dict(status="ok", unit=unit.describe(), rows=rows, checkpoint_rows=checkpoint_rows), arrays
 
 
 def run_sweep(config: ml_collections.ConfigDict, workdir: str, *, overwrite: bool = False,
@@ -212,7 +219,7 @@ def run_sweep(config: ml_collections.ConfigDict, workdir: str, *, overwrite: boo
 
 def assemble(store: Store, config, units: list[Unit]) -> tuple[pd.DataFrame, pd.DataFrame]:
   """Writes results.csv and curves.csv from the unit files, in unit order."""
-  rows, curve_frames = [], []
+  rows, curve_frames, checkpoint_rows = [], [], []
   for unit in units:
     h = unit_hash(config, unit)
     if not store.has_unit(h):
@@ -221,6 +228,7 @@ def assemble(store: Store, config, units: list[Unit]) -> tuple[pd.DataFrame, pd.
     if record["status"] != "ok":
       continue
     arrays = store.read_arrays(h)
+    checkpoint_rows += [dict(row, unit=h) for row in record.get("checkpoint_rows", [])]
     for i, row in enumerate(record["rows"]):
       row = dict(row, unit=h, model_index=i)
       rows.append(row)
@@ -234,6 +242,8 @@ def assemble(store: Store, config, units: list[Unit]) -> tuple[pd.DataFrame, pd.
   curves = pd.concat(curve_frames, ignore_index=True) if curve_frames else pd.DataFrame()
   atomic_write_csv(store.root / "results.csv", results)
   atomic_write_csv(store.root / "curves.csv", curves)
+  if checkpoint_rows:  # metrics through training: one row per model and checkpoint step
+    atomic_write_csv(store.root / "checkpoints.csv", pd.DataFrame(checkpoint_rows))
   return results, curves
 
 

@@ -144,6 +144,8 @@ class TrainResult:
   wall_time_s: float
   compile_time_s: float
   models_per_chunk: int = 0  # the chunk size the memory budget gave (padded to the devices)
+  # step -> (params, rest) at that step, for the requested checkpoint_steps (0 = initialisation)
+  checkpoints: dict = dataclasses.field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- pure functions
@@ -322,13 +324,15 @@ def _pad_to(batch: ModelBatch, size: int) -> ModelBatch:
 def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndarray],
                  batch: ModelBatch, *, max_models_per_chunk: int = 1024,
                  memory_budget_bytes: int | None = None, progress: bool = True,
-                 desc: str = "") -> TrainResult:
+                 desc: str = "", checkpoint_steps: tuple[int, ...] = ()) -> TrainResult:
   """Trains every model of `batch` on its data instance; returns stacked results.
 
   data: x_train (I, N, D), y_train (I, N), x_test (I, N_test, D), y_test (I, N_test), where I is
   the number of data set instances that `batch.data_index` points into. The model axis is cut into
   chunks of at most `max_models_per_chunk` models that fit `memory_budget_bytes` (default
   DEFAULT_MEMORY_BUDGET_BYTES, see bytes_per_model); chunking does not change results.
+  checkpoint_steps: steps (0 or ends of evaluation chunks) at which every model's parameters are
+  also returned, so metrics can be computed through training from one run.
   """
   start = time.perf_counter()
   mesh = model_mesh()
@@ -345,6 +349,9 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
 
   eval_steps = list(range(0, train_spec.num_steps, train_spec.eval_every_steps))
   bounds = eval_steps[1:] + [train_spec.num_steps]
+  for step in checkpoint_steps:
+    if step != 0 and step not in bounds:
+      raise ValueError(f"checkpoint step {step} must be 0 or the end of an evaluation chunk: {bounds}")
   outputs = []
   compile_time = 0.0
   bar = tqdm(total=num_chunks * train_spec.num_steps * chunk_size, unit="model-step",
@@ -358,6 +365,10 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
     carry = (*init_batch(seed, slope, spec=spec, train_spec=train_spec),
              put(np.zeros(chunk_size), jnp.bool_), put(np.full(chunk_size, -1), jnp.int32))
     curves = {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
+    keep = len(idx)
+    # Gathered to the host before the next call: the carry's buffers are donated to it.
+    snapshot = lambda: jax.tree.map(lambda a: a[:keep], distributed.gather((carry[0], carry[1])))
+    checkpoints = {0: snapshot()} if 0 in checkpoint_steps else {}
     for lo, hi in zip(eval_steps, bounds):
       t0 = time.perf_counter()
       traces = TRACE_COUNT["train_chunk"]
@@ -373,14 +384,15 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
         curves[f"{split}_loss"].append(loss)
         curves[f"{split}_acc"].append(acc)
       bar.update((hi - lo) * chunk_size)
-    keep = len(idx)
+      if hi in checkpoint_steps:
+        checkpoints[hi] = snapshot()
     host = distributed.gather((carry, curves))
     (params, rest, _, diverged, diverged_step), curves = host
     outputs.append(dict(
         params=jax.tree.map(lambda a: a[:keep], params),
         rest=jax.tree.map(lambda a: a[:keep], rest),
         diverged=diverged[:keep], diverged_step=diverged_step[:keep],
-        curves={k: np.stack(v)[:, :keep] for k, v in curves.items()}))
+        curves={k: np.stack(v)[:, :keep] for k, v in curves.items()}, checkpoints=checkpoints))
   bar.close()
   cat = lambda *xs: np.concatenate(xs, axis=0)
   curves = {k: np.concatenate([o["curves"][k] for o in outputs], axis=1) for k in outputs[0]["curves"]}
@@ -394,4 +406,6 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
       final={k: v[-1] for k, v in curves.items() if k != "step"},
       wall_time_s=time.perf_counter() - start,
       compile_time_s=compile_time,
-      models_per_chunk=chunk_size)
+      models_per_chunk=chunk_size,
+      checkpoints={step: jax.tree.map(cat, *[o["checkpoints"][step] for o in outputs])
+                   for step in sorted(set(checkpoint_steps))})

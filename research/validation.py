@@ -98,6 +98,10 @@ def validate_study_config(c) -> None:
   check_int("eval.grid_resolution", c.eval.grid_resolution, 8, 4096)
   check_int("eval.plot_seed", c.eval.plot_seed, 0, c.num_seeds - 1)
   check_int("eval.expensive_seeds", c.eval.expensive_seeds, 0)
+  for step in c.eval.get("checkpoint_steps", ()):
+    check_int("eval.checkpoint_steps", step, 0, steps)
+    if step % every:
+      fail("eval.checkpoint_steps", step, f"must be 0 or a multiple of optim.eval_every_steps = {every}")
   if "robustness" in c.eval.metrics:
     for std in check_sequence("eval.noise_stds", c.eval.get("noise_stds", ())):
       check_float("eval.noise_stds", std, 0.0)

@@ -4,7 +4,10 @@ import pytest
 
 from configs.relu_vs_leaky import get_config
 from research import sweep
-from research.metrics import evaluation
+from research.activations import parse_activation
+from research.metrics import evaluation, regions
+from research.models import dense_weights
+from research.train import ModelSpec, init_model
 
 
 def tiny_config():
@@ -94,3 +97,34 @@ def test_relu_64x3_reaches_95_percent_on_spirals_within_the_default_budget(tmp_p
   sweep.run_sweep(c, tmp_path, progress=False)
   results = pd.read_csv(tmp_path / "results.csv")
   assert len(results) == 2 and (results["test_acc"] >= 0.95).all(), results["test_acc"].tolist()
+
+
+def test_metrics_at_checkpoints_through_training(tmp_path):
+  c = tiny_config()
+  c.data.names = ("rings",)
+  c.eval.metrics = ("core", "exact_regions")
+  c.eval.expensive_seeds = 2
+  c.eval.checkpoint_steps = (0, 20)  # 20 = the last step: must equal results.csv
+  sweep.run_sweep(c, tmp_path, progress=False)
+  final = pd.read_csv(tmp_path / "results.csv")
+  ckpt = pd.read_csv(tmp_path / "checkpoints.csv")
+  assert sorted(ckpt["step"].unique()) == [0, 20] and len(ckpt) == 2 * len(final)
+  last = ckpt[ckpt["step"] == 20].reset_index(drop=True)
+  for col in ("num_regions", "dead_fraction", "num_patterns_grid"):
+    np.testing.assert_array_equal(last[col], final[col])
+  # Step 0 against an independent enumeration of freshly initialised models of the same seeds.
+  unit = sweep.plan_units(c)[0]
+  batch, rows = sweep.unit_models(c, unit)
+  instances = sweep.make_data(c, "rings")
+  spec = ModelSpec(2, (unit.width,) * unit.depth, 2, unit.activations[0], c.model.init)
+  at_init = ckpt[ckpt["step"] == 0].reset_index(drop=True)
+  for i, row in enumerate(rows):
+    if row["seed"] >= c.eval.expensive_seeds:
+      continue
+    params, _ = init_model(spec, batch.seed[i], batch.slope[i])
+    kernels, biases = dense_weights(params)
+    act = parse_activation(row["activation"])
+    r = regions.enumerate_regions([np.asarray(k, np.float64) for k in kernels],
+                                  [np.asarray(b, np.float64) for b in biases], act.pwl(),
+                                  np.asarray(instances[row["seed"]].domain))
+    assert at_init.loc[i, "num_regions"] == r.num_regions

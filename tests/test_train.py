@@ -100,3 +100,21 @@ def test_relative_schedules():
   assert float(TrainSpec(schedule="cosine", num_steps=100).relative_schedule()(100)) == pytest.approx(0.0)
   with pytest.raises(ValueError, match="valid schedules"):
     TrainSpec(schedule="step").relative_schedule()
+
+
+def test_checkpoints_equal_shorter_runs():
+  data = toy_data()
+  res = train_models(SPEC, TRAIN, data, batch_of(5), max_models_per_chunk=4, progress=False,
+                     checkpoint_steps=(0, 20, 40))
+  assert sorted(res.checkpoints) == [0, 20, 40]
+  short = train_models(SPEC, TrainSpec(num_steps=20, eval_every_steps=10), data, batch_of(5),
+                       max_models_per_chunk=4, progress=False)
+  init_params, _ = jax.vmap(lambda s, sl: train.init_model(SPEC, s, sl))(batch_of(5).seed, batch_of(5).slope)
+  for a, b in zip(jax.tree.leaves(res.checkpoints[20][0]), jax.tree.leaves(short.params)):
+    np.testing.assert_array_equal(a, b)
+  for a, b in zip(jax.tree.leaves(res.checkpoints[40][0]), jax.tree.leaves(res.params)):
+    np.testing.assert_array_equal(a, b)
+  for a, b in zip(jax.tree.leaves(res.checkpoints[0][0]), jax.tree.leaves(init_params)):
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+  with pytest.raises(ValueError, match="checkpoint step 15"):
+    train_models(SPEC, TRAIN, data, batch_of(2), progress=False, checkpoint_steps=(15,))
