@@ -19,6 +19,7 @@ def tiny_config():
   c.optim.eval_every_steps = 10
   c.eval.grid_resolution = 16
   c.eval.metrics = ("core", "boundary")
+  c.eval.checkpoint_steps = ()
   return c
 
 
