@@ -34,6 +34,8 @@ def test_relu_vs_leaky_quick_end_to_end(tmp_path):
     assert column in results
   for name in ("test_accuracy", "training_curves", "decision_boundaries"):
     assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 10_000
+  checkpoints = pd.read_csv(tmp_path / "checkpoints.csv")  # the quick config asks for steps 0, 100
+  assert sorted(checkpoints["step"].unique()) == [0, 100] and len(checkpoints) == 2 * len(results)
   provenance = json.loads((tmp_path / "config.json").read_text())["provenance"]
   assert provenance["versions"]["jax"] and "git_dirty" in provenance and provenance["device_kind"]
   assert "results in" in out.stdout
