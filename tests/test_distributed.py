@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["-m", "experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick", "--noprogress",
         "--noplots", "--config.data.names=('rings',)", "--config.model.activations=('relu','leaky_relu:0.2')",
         "--config.num_seeds=3", "--config.optim.num_steps=60", "--config.optim.eval_every_steps=20",
-        "--config.eval.grid_resolution=24"]
+        "--config.eval.grid_resolution=24", "--config.eval.checkpoint_steps=()"]
 
 
 def free_port() -> int:
