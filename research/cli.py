@@ -8,13 +8,15 @@ is generated or anything compiled.
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
+from typing import Callable
 
 from absl import flags
 
 from research import distributed, plots
 from research.study_report import write_training_study_report
 from research.sweep import run_sweep
-from research.validation import ConfigError
 
 USAGE_ERROR = 2
 
@@ -56,26 +58,41 @@ def usage_error(message: str):
   sys.exit(USAGE_ERROR)
 
 
-def run_training_study(config, workdir: str, overwrite: bool, draw: bool, progress: bool) -> int:
-  """Runs or resumes a training study, then its figures; returns the exit status."""
+def run_sweep_study(config, workdir: str | Path, finish: Callable, *, validate: Callable = lambda c: None,
+                    overwrite: bool = False, progress: bool = True) -> int:
+  """Validates, runs or resumes the sweep of a study, then `finish(workdir, summary, start_time)`
+  writes the study's tables, figures and report (process 0 only); returns the exit status.
+
+  A bad config or workdir ends with exit status 2 and one line, before any compute.
+  """
+  start = time.perf_counter()
+  workdir = Path(workdir)
   try:
-    summary = run_sweep(config, workdir, overwrite=overwrite, progress=progress)
-  except ConfigError as e:
-    usage_error(str(e))
-  except ValueError as e:  # workdir problems: unwritable, holds another config
-    usage_error(str(e))
+    validate(config)
+    summary = run_sweep(config, str(workdir), overwrite=overwrite, progress=progress)
+  except ValueError as e:  # ConfigError, or a workdir that is unwritable or holds another config
+    usage_error(str(e).splitlines()[0])
   if not distributed.is_writer():
     return 1 if summary.failed_units else 0
-  if draw and summary.num_models:
+  if summary.num_models:
+    finish(workdir, summary, start)
+  print(summary.line())
+  for failure in summary.failed_units:
+    print(f"FAILED unit: {failure}", file=sys.stderr)
+  return 1 if summary.failed_units else 0
+
+
+def run_training_study(config, workdir: str, overwrite: bool, draw: bool, progress: bool) -> int:
+  """Runs or resumes a training study, then its figures and report; returns the exit status."""
+  def finish(workdir, summary, start):
+    if not draw:
+      return
     figures = plots.plot_study(workdir)
     for path in figures:
       print(f"figure: {path}")
     md, page = write_training_study_report(config, workdir, figures, summary.failed_units)
     print(f"report: {md} and {page}")
-  print(summary.line())
-  for failure in summary.failed_units:
-    print(f"FAILED unit: {failure}", file=sys.stderr)
-  return 1 if summary.failed_units else 0
+  return run_sweep_study(config, workdir, finish, overwrite=overwrite, progress=progress)
 
 
 def training_main(default_config: str):

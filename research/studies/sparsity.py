@@ -10,7 +10,6 @@ the probes family's `_l{h}` columns.
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from research.cli import usage_error
+from research.cli import run_sweep_study
 from research.hypotheses import markdown_table
 from research.metrics.layer_probes import QUANTITIES
 from research.report import write_report
@@ -28,7 +27,6 @@ from research.studies import fit as fitting
 from research.studies.figure_style import activation_order
 from research.studies.sparsity_figures import draw_figures
 from research.study_report import describe_setting, evaluate_study_hypotheses
-from research.sweep import run_sweep
 from research.validation import fail, check_float, validate_study_config
 
 IDS = ("dataset", "activation", "width", "depth", "seed")
@@ -198,14 +196,7 @@ def write_study_report(config, workdir: Path, tables: dict, figures: list[Path],
 def run(config, workdir: str | Path, *, overwrite: bool = False, draw: bool = True,
         progress: bool = True) -> int:
   """The whole study; returns the exit status (2 on a bad config or workdir, before any compute)."""
-  start = time.perf_counter()
-  workdir = Path(workdir)
-  try:
-    validate(config)
-    summary = run_sweep(config, str(workdir), overwrite=overwrite, progress=progress)
-  except ValueError as e:  # ConfigError, or a workdir that is unwritable or holds another config
-    usage_error(str(e).splitlines()[0])
-  if summary.num_models:
+  def finish(workdir: Path, summary, start: float) -> None:
     tables = write_tables(workdir)
     model_rows = tables["spearman"][tables["spearman"]["over"] == "models"]
     print(model_rows.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -216,7 +207,6 @@ def run(config, workdir: str | Path, *, overwrite: bool = False, draw: bool = Tr
               f"tables, figures); {summary.skipped_units} units were resumed from disk")
     md, page = write_study_report(config, workdir, tables, figures, summary.failed_units, timing)
     print(f"report: {md} and {page}")
-  print(summary.line())
-  for failure in summary.failed_units:
-    print(f"FAILED unit: {failure}", file=sys.stderr)
-  return 1 if summary.failed_units else 0
+
+  return run_sweep_study(config, workdir, finish, validate=validate, overwrite=overwrite,
+                         progress=progress)

@@ -12,21 +12,19 @@ any dimension; with a 2-D-only grid its units fail and are reported as failed un
 from __future__ import annotations
 
 import re
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from research.cli import usage_error
+from research.cli import run_sweep_study
 from research.hypotheses import markdown_table
 from research.report import write_report
 from research.store import atomic_write_csv
 from research.studies import fit as fitting
 from research.studies.topology_figures import activation_order, draw_figures
 from research.study_report import describe_setting, evaluate_study_hypotheses
-from research.sweep import run_sweep
 from research.validation import fail, check_float, check_int, validate_study_config
 
 # Naitzat, Zhitnikov, Lim (JMLR 2020), the protocol this study compresses (shared/RESEARCH.md).
@@ -218,14 +216,7 @@ def write_study_report(config, workdir: Path, tables: dict, figures: list[Path],
 def run(config, workdir: str | Path, *, overwrite: bool = False, draw: bool = True,
         progress: bool = True) -> int:
   """The whole study; returns the exit status (2 on a bad config or workdir, before any compute)."""
-  start = time.perf_counter()
-  workdir = Path(workdir)
-  try:
-    validate(config)
-    summary = run_sweep(config, str(workdir), overwrite=overwrite, progress=progress)
-  except ValueError as e:  # ConfigError, or a workdir that is unwritable or holds another config
-    usage_error(str(e).splitlines()[0])
-  if summary.num_models:
+  def finish(workdir: Path, summary, start: float) -> None:
     tables = write_tables(config, workdir)
     print(markdown_table(tables["fit_summary"]))
     if len(tables["topology_summary"]):
@@ -237,7 +228,6 @@ def run(config, workdir: str | Path, *, overwrite: bool = False, draw: bool = Tr
               f"numbers, tables, figures); {summary.skipped_units} units were resumed from disk")
     md, page = write_study_report(config, workdir, tables, figures, summary.failed_units, timing)
     print(f"report: {md} and {page}")
-  print(summary.line())
-  for failure in summary.failed_units:
-    print(f"FAILED unit: {failure}", file=sys.stderr)
-  return 1 if summary.failed_units else 0
+
+  return run_sweep_study(config, workdir, finish, validate=validate, overwrite=overwrite,
+                         progress=progress)
