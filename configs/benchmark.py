@@ -30,9 +30,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
   c.study = "benchmark"
   c.seed = 0  # data draw and the base of every model's init seed
-  # XLA CPU devices: "cores" gives one per core (the engine shards its model axis over them, see
-  # BENCHMARKS.md), "default" keeps JAX's single CPU device, or a number.
-  c.cpu_devices = "cores"
+  # The XLA CPU device count is the entry points' --cpu_devices flag (default: one per core;
+  # --cpu_devices=default keeps JAX's single CPU device), not a config field.
   c.repetitions = 3  # timed engine repetitions; each sequential loop trains sequential_models models
   # The torch loop runs with each of these thread counts (0 = PyTorch's default, one per core) and
   # the fastest is the baseline. One thread by default: on these matrices it matches or beats two on

@@ -13,13 +13,10 @@ flags.DEFINE_string("workdir", None, "Folder for the results table.", required=T
 
 
 def main(argv=None):
+  # Also sets the CPU device count (--cpu_devices, one per core by default) before JAX starts.
   parse_flags(sys.argv if argv is None else argv)
-  config = CONFIG.value
-  # The device count must be set before JAX starts its CPU backend, so before the benchmark runs.
-  from research import jax_setup
-  jax_setup.setup(cpu_devices=None if config.cpu_devices == "default" else config.cpu_devices)
   from research import benchmark
-  sys.exit(benchmark.main(config, flags.FLAGS.workdir))
+  sys.exit(benchmark.main(CONFIG.value, flags.FLAGS.workdir))
 
 
 if __name__ == "__main__":

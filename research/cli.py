@@ -14,11 +14,16 @@ from typing import Callable
 
 from absl import flags
 
-from research import distributed, plots
+from research import distributed, jax_setup, plots
 from research.study_report import write_training_study_report
 from research.sweep import run_sweep
 
 USAGE_ERROR = 2
+
+# Every entry point has this flag: parse_flags applies it before JAX starts (research.jax_setup).
+flags.DEFINE_string("cpu_devices", "cores", "XLA CPU devices: 'cores' (one per core; the engine "
+                    "shards its models over them, see BENCHMARKS.md), 'default' (JAX's one device) "
+                    "or a number. Ignored on GPUs and when XLA_FLAGS sets a host device count.")
 
 
 def define_flags(default_config: str):
@@ -46,9 +51,11 @@ def initialize_distributed():
 
 
 def parse_flags(argv: list[str]) -> None:
-  """Parses flags, turning config-file and override errors into one-line usage errors."""
+  """Parses flags, turning config-file and override errors into one-line usage errors, then sets
+  JAX up (compilation cache, CPU devices) before anything touches a device."""
   try:
     flags.FLAGS(argv)
+    jax_setup.setup(cpu_devices=jax_setup.parse_cpu_devices(flags.FLAGS.cpu_devices))
   except (flags.Error, ValueError, AttributeError, KeyError, TypeError) as e:
     usage_error(str(e).splitlines()[0] if str(e) else repr(e))
 

@@ -79,6 +79,26 @@ def set_cpu_devices(count: int | None = None) -> int:
   return count
 
 
+def parse_cpu_devices(value: str | int | None) -> str | int | None:
+  """A --cpu_devices value: "cores", "default" (-> None, JAX's own) or a positive int."""
+  if value is None or value == "default":
+    return None
+  if value == "cores":
+    return value
+  try:
+    count = int(value)
+  except (TypeError, ValueError):
+    count = 0
+  if count < 1:
+    raise ValueError(f"cpu_devices={value!r} is not valid; valid: 'cores', 'default' or a positive integer")
+  return count
+
+
+def forced_device_count() -> bool:
+  """Whether XLA_FLAGS already fixes the number of host devices (the tests fake several)."""
+  return "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", "")
+
+
 def setup(cpu_devices: int | str | None = None, cache: bool = True) -> None:
   """What an entry point calls first: the compilation cache, and optionally the CPU device count.
 
@@ -87,5 +107,6 @@ def setup(cpu_devices: int | str | None = None, cache: bool = True) -> None:
   """
   if cache:
     enable_compilation_cache()
-  if cpu_devices is not None:
+  # An explicit XLA_FLAGS device count wins: whoever set it wants exactly that many devices.
+  if cpu_devices is not None and not forced_device_count():
     set_cpu_devices(None if cpu_devices == "cores" else int(cpu_devices))

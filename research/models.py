@@ -72,8 +72,19 @@ class Dense(nnx.Module):
     self.bias = nnx.Param(bias)
 
   def __call__(self, x: jax.Array) -> jax.Array:
+    """x (..., fan_in) -> (..., fan_out)."""
     # Explicit broadcast of the bias: the tests forbid implicit rank promotion.
     return x @ self.kernel[...] + jnp.expand_dims(self.bias[...], tuple(range(x.ndim - 1)))
+
+  def feature_major(self, h: jax.Array) -> jax.Array:
+    """h (fan_in, points) -> (fan_out, points): the same map with the points as the minor axis.
+
+    The kernel is transposed once (it is small) behind an optimisation barrier, so XLA cannot fold
+    the transpose back into the dot: both operands are then row-major, which XLA's fast CPU dot
+    library (YNNPACK) requires, and so is the weight-gradient dot of the backward pass.
+    """
+    kernel_t = jax.lax.optimization_barrier(self.kernel[...].T)
+    return kernel_t @ h + self.bias[...][:, None]
 
 
 class MLP(nnx.Module):
@@ -103,13 +114,25 @@ class MLP(nnx.Module):
     return [self.slope[...]] * len(self.hidden)
 
   def __call__(self, x: jax.Array) -> tuple[jax.Array, Intermediates]:
+    """x (..., in_dim) -> logits (..., outputs) and the intermediates, each (..., width).
+
+    Computed feature-major: activations are (width, points), so the long points axis is the
+    contiguous one and the element-wise passes (bias, activation, their gradients) run over whole
+    vectors instead of rows of `width` floats; measured 1.14x the training throughput of the
+    points-major layout at width 8 and 1.03x at width 64 (BENCHMARKS.md). The intermediates are
+    transposed back for the metrics; training never reads them, so XLA drops those transposes.
+    """
+    lead, in_dim = x.shape[:-1], x.shape[-1]
+    h = x.reshape(-1, in_dim).T
     pre, act = [], []
     for layer, slope in zip(self.hidden, self.layer_slopes()):
-      z = layer(x)
-      x = self.activation.kind.fn(z, slope)
+      z = layer.feature_major(h)
+      h = self.activation.kind.fn(z, slope)
       pre.append(z)
-      act.append(x)
-    return self.head(x), {"pre": tuple(pre), "act": tuple(act)}
+      act.append(h)
+    points_major = lambda a: a.T.reshape(*lead, a.shape[0])
+    return points_major(self.head.feature_major(h)), {"pre": tuple(map(points_major, pre)),
+                                                      "act": tuple(map(points_major, act))}
 
 
 def dense_weights(params) -> tuple[list[jax.Array], list[jax.Array]]:

@@ -8,9 +8,9 @@ function. A model whose loss or parameters become non-finite is frozen at its la
 marked diverged with the step; the other models in the batch are untouched (their arithmetic never
 reads another model's values).
 
-The model axis is laid out over every local device with a `NamedSharding` (on one CPU this is a
-no-op; `research.jax_setup.setup(cpu_devices="cores")` gives one CPU device per core, which runs
-the shards side by side, see BENCHMARKS.md) and processed in equal-size chunks (the last one
+The model axis is laid out over every device with a `NamedSharding` (the entry points give the CPU
+one device per core, `research.jax_setup`, so the cores run their shards side by side, see
+BENCHMARKS.md) and processed in equal-size chunks (the last one
 padded), sized to a memory budget, so a sweep of any size compiles once and fits in memory.
 Importing this module turns on JAX's persistent compilation cache (research.jax_setup), so a rerun
 of the same shapes does not compile again.
