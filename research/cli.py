@@ -66,17 +66,21 @@ def usage_error(message: str):
 
 
 def run_sweep_study(config, workdir: str | Path, finish: Callable, *, validate: Callable = lambda c: None,
+                    sweep_config: Callable = lambda c: c, sweep_subdir: str = "",
                     overwrite: bool = False, progress: bool = True) -> int:
   """Validates, runs or resumes the sweep of a study, then `finish(workdir, summary, start_time)`
   writes the study's tables, figures and report (process 0 only); returns the exit status.
 
+  A study whose sweep is only part of it (dying_relu) passes `sweep_config` (the sweep's config
+  from the study's, called after `validate`) and `sweep_subdir` (where the sweep's files go).
   A bad config or workdir ends with exit status 2 and one line, before any compute.
   """
   start = time.perf_counter()
   workdir = Path(workdir)
   try:
     validate(config)
-    summary = run_sweep(config, str(workdir), overwrite=overwrite, progress=progress)
+    summary = run_sweep(sweep_config(config), str(workdir / sweep_subdir), overwrite=overwrite,
+                        progress=progress)
   except ValueError as e:  # ConfigError, or a workdir that is unwritable or holds another config
     usage_error(str(e).splitlines()[0])
   if not distributed.is_writer():

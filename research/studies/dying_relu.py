@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import jax
@@ -27,14 +26,13 @@ import pandas as pd
 import seaborn as sns
 
 from research import provenance
-from research.cli import usage_error
+from research.cli import run_sweep_study
 from research.hypotheses import markdown_table
 from research.metrics.sparsity import born_dead_closed_form
 from research.models import RAI_SIGMA
 from research.report import write_report
 from research.store import atomic_write_csv, atomic_write_json, stable_hash
 from research.study_report import describe_setting, evaluate_study_hypotheses
-from research.sweep import run_sweep
 from research.validation import fail, check_float, check_int, check_sequence, validate_study_config
 
 CI = ("ci", 95)
@@ -441,25 +439,17 @@ def write_study_report(config, workdir: Path, figures: list[Path], failed: list[
 def run(config, workdir: str | Path, *, overwrite: bool = False, draw: bool = True,
         progress: bool = True) -> int:
   """The whole study; returns the exit status (2 on bad config or workdir, before any compute)."""
-  workdir = Path(workdir)
-  try:
-    validate(config)
-    summary = run_sweep(training_config(config), str(workdir / "trained"), overwrite=overwrite,
-                        progress=progress)
-  except ValueError as e:  # ConfigError, or a workdir that is unwritable or holds another config
-    usage_error(str(e).splitlines()[0])
-  table = compute_born_dead(config, workdir, progress)
-  lu = lu_comparison(table)
-  if len(lu):
-    print("Born dead at depth 10, ours next to Lu et al.:")
-    print(lu.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-  if draw and summary.num_models:
-    figures = draw_figures(workdir, config.born_dead.lu_depth)
-    for path in figures:
-      print(f"figure: {path}")
-    md, page = write_study_report(config, workdir, figures, summary.failed_units)
-    print(f"report: {md} and {page}")
-  print(summary.line())
-  for failure in summary.failed_units:
-    print(f"FAILED unit: {failure}", file=sys.stderr)
-  return 1 if summary.failed_units else 0
+  def finish(workdir: Path, summary, start):
+    table = compute_born_dead(config, workdir, progress)
+    lu = lu_comparison(table)
+    if len(lu):
+      print("Born dead at depth 10, ours next to Lu et al.:")
+      print(lu.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if draw:
+      figures = draw_figures(workdir, config.born_dead.lu_depth)
+      for path in figures:
+        print(f"figure: {path}")
+      md, page = write_study_report(config, workdir, figures, summary.failed_units)
+      print(f"report: {md} and {page}")
+  return run_sweep_study(config, workdir, finish, validate=validate, sweep_config=training_config,
+                         sweep_subdir="trained", overwrite=overwrite, progress=progress)
