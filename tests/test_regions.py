@@ -343,6 +343,20 @@ def test_smooth_activation_gives_nan_with_reason(spec):
   assert count >= 1 and why == ""
 
 
+def test_regions_without_the_boundary_are_the_same_regions():
+  ws, bs = _net(3, (2, 8, 8, 1))
+  domain = np.array([[-3.0, 3.0], [-2.0, 2.0]])
+  full = R.enumerate_regions(ws, bs, RELU, domain)
+  bare = R.enumerate_regions(ws, bs, RELU, domain, boundary=False)
+  assert bare.num_regions == full.num_regions and len(full.boundary_merged) > 0
+  for (p, pat), (q, qat) in zip(zip(*_canonical(full)), zip(*_canonical(bare))):
+    np.testing.assert_array_equal(p, q)
+    np.testing.assert_array_equal(pat, qat)
+  np.testing.assert_array_equal(bare.affine_A, full.affine_A)
+  assert len(bare.boundary_segments) == 0 and math.isnan(bare.boundary_length)
+  assert math.isnan(bare.boundary_pieces)
+
+
 # ------------------------------------------------------------------------------------------------
 # Scale
 

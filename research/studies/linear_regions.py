@@ -285,7 +285,8 @@ def run_unit(c, unit: Unit, instances, domain: np.ndarray, chords, progress: boo
         row.update(density=density(counts[i], lengths), regions_per_line=float(counts[i].mean()))
         if label["seed"] < c.eval.region_seeds:
           t = time.perf_counter()
-          row["num_regions"] = float(regions.enumerate_regions(kernels, biases, pwls[i], domain).num_regions)
+          row["num_regions"] = float(regions.enumerate_regions(kernels, biases, pwls[i], domain,
+                                                                boundary=False).num_regions)
           timing["regions_s"] += time.perf_counter() - t
       rows.append(row)
     arrays[f"counts_s{step}"] = counts
