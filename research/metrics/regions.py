@@ -260,8 +260,8 @@ def enumerate_regions(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray
                       activation_name: str | None = None, boundary: bool = True) -> Regions:
   """Exact activation regions and decision boundary of an MLP on a 2-D rectangle (or slice).
 
-  boundary=False skips the decision boundary (about 15% of the time on a 2-64-64-64-1 net) for callers that
-  need only the regions: its fields are then empty and its length and piece count NaN.
+  boundary=False skips the decision boundary (about 15% of the time on a 2-64-64-64-1 net), for
+  callers that need only the regions: its fields are then empty, its length and piece count NaN.
   """
   domain = np.asarray(domain, np.float64)
   if domain.shape != (2, 2) or not (domain[:, 0] < domain[:, 1]).all():
