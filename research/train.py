@@ -45,6 +45,10 @@ SCHEDULES = ("constant", "cosine", "halve_every")
 # Incremented each time the chunk function is traced: tests use it to check one compile per shape.
 TRACE_COUNT = {"train_chunk": 0}
 
+# Bytes of one step's activations that a group of models on one CPU device should not exceed (about
+# half a core's L2 cache here), see models_per_group.
+CPU_GROUP_BYTES = 1 << 20
+
 # Default memory for the models of one chunk (parameters, optimiser state, activations and their
 # gradients); the model axis is cut into chunks that fit (see models_per_chunk).
 DEFAULT_MEMORY_BUDGET_BYTES = 2 * 1024**3
@@ -242,24 +246,43 @@ def model_mesh() -> Mesh:
 # The batched steps are module-level jitted functions with the graph and the training spec as
 # static arguments, so every call with the same architecture and shapes reuses one compilation.
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "train_spec", "num_steps"),
+@functools.partial(jax.jit, static_argnames=("graphdef", "train_spec", "num_steps", "group_size"),
                    donate_argnums=(0,))
 def _train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, *, graphdef,
-                       train_spec: TrainSpec, num_steps: int):
-  def one(carry, data_index, seed, lr):
-    return train_chunk(graphdef, train_spec, carry, x_all[data_index], y_all[data_index],
-                       seed, lr, start_step, num_steps)
-  return jax.vmap(one)(carry, data_index, seed, lr)
+                       train_spec: TrainSpec, num_steps: int, group_size: int | None):
+  mesh = model_mesh()
+  if group_size is not None and group_size >= data_index.shape[0] // mesh.devices.size:
+    group_size = None  # one group holds a device's whole shard
+
+  def models(carry, data_index, seed, lr, x_all, y_all, start_step):
+    def one(carry, data_index, seed, lr):
+      return train_chunk(graphdef, train_spec, carry, x_all[data_index], y_all[data_index],
+                         seed, lr, start_step, num_steps)
+    if group_size is None:
+      return jax.vmap(one)(carry, data_index, seed, lr)
+    # lax.map with batch_size: vmapped over `group_size` models, group after group.
+    return jax.lax.map(lambda a: one(*a), (carry, data_index, seed, lr), batch_size=group_size)
+
+  args = (carry, data_index, seed, lr, x_all, y_all, start_step)
+  if group_size is None:
+    return models(*args)
+  # Each device runs the groups of its own shard of the model axis.
+  return jax.shard_map(models, mesh=mesh, in_specs=(P("models"),) * 4 + (P(),) * 3,
+                       out_specs=P("models"))(*args)
 
 
 def train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, *, graphdef,
-                      train_spec: TrainSpec, num_steps: int):
+                      train_spec: TrainSpec, num_steps: int, group_size: int | None = None):
   """`train_chunk` vmapped over the model axis; each model reads its own data instance.
 
-  Jitted with `carry` donated; compiled once per (graph, `train_spec.compiled()`, num_steps, shapes).
+  group_size: None trains every model of a device side by side; an int trains them that many at
+  a time, group after group, inside the same program (see models_per_group).
+  Jitted with `carry` donated; compiled once per (graph, `train_spec.compiled()`, num_steps,
+  group_size, shapes).
   """
   return _train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, graphdef=graphdef,
-                            train_spec=train_spec.compiled(), num_steps=num_steps)
+                            train_spec=train_spec.compiled(), num_steps=num_steps,
+                            group_size=group_size)
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef",))
@@ -308,6 +331,36 @@ def models_per_chunk(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.
   return int(math.ceil(size / num_devices) * num_devices)  # every device gets the same share
 
 
+def models_per_group(spec: ModelSpec, num_points: int, platform: str) -> int | None:
+  """How many of a device's models to train side by side at a time (None: all of them).
+
+  On a CPU a device's models run group after group inside the compiled program, each group small
+  enough that the activations of one step stay in the core's cache (CPU_GROUP_BYTES) rather than
+  streaming through memory on every element-wise pass: see BENCHMARKS.md for the measurements. At
+  least 2, because the dot libraries run a batch of two models faster than one model twice. A GPU
+  wants every model at once.
+  """
+  if platform != "cpu":
+    return None
+  units = sum(spec.hidden_widths) + (1 if spec.num_classes == 2 else spec.num_classes)
+  step_bytes = 4 * 4 * num_points * units  # pre-activation, activation and both their gradients
+  return max(2, CPU_GROUP_BYTES // step_bytes)
+
+
+def group_layout(chunk_size: int, num_devices: int, group_size: int | None) -> tuple[int, int | None]:
+  """(chunk size, group size) with each device's share an exact number of equal groups.
+
+  The group size is evened out (33 models in groups of at most 32 become 2 groups of 17, one pad)
+  so no group is ragged, which would trace and compile the step a second time.
+  """
+  local = chunk_size // num_devices
+  if group_size is None or group_size >= local:
+    return chunk_size, None
+  groups = math.ceil(local / group_size)
+  group_size = math.ceil(local / groups)
+  return groups * group_size * num_devices, group_size
+
+
 def global_array(value: np.ndarray, sharding: NamedSharding) -> jax.Array:
   """A jax.Array laid out by `sharding`; with several processes each fills only its own shards
   (every process knows the whole value: it is derived from the config)."""
@@ -324,7 +377,8 @@ def _pad_to(batch: ModelBatch, size: int) -> ModelBatch:
 def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndarray],
                  batch: ModelBatch, *, max_models_per_chunk: int = 1024,
                  memory_budget_bytes: int | None = None, progress: bool = True,
-                 desc: str = "", checkpoint_steps: tuple[int, ...] = ()) -> TrainResult:
+                 desc: str = "", checkpoint_steps: tuple[int, ...] = (),
+                 group_size: int | None | str = "auto") -> TrainResult:
   """Trains every model of `batch` on its data instance; returns stacked results.
 
   data: x_train (I, N, D), y_train (I, N), x_test (I, N_test, D), y_test (I, N_test), where I is
@@ -333,6 +387,7 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
   DEFAULT_MEMORY_BUDGET_BYTES, see bytes_per_model); chunking does not change results.
   checkpoint_steps: steps (0 or ends of evaluation chunks) at which every model's parameters are
   also returned, so metrics can be computed through training from one run.
+  group_size: models a device trains side by side at a time ("auto": models_per_group; None: all).
   """
   start = time.perf_counter()
   mesh = model_mesh()
@@ -341,6 +396,10 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
   budget = DEFAULT_MEMORY_BUDGET_BYTES if memory_budget_bytes is None else memory_budget_bytes
   chunk_size = models_per_chunk(spec, train_spec, data, num_models, max_models_per_chunk, budget,
                                 n_dev)
+  if group_size == "auto":
+    n, b = data["x_train"].shape[1], train_spec.batch_size
+    group_size = models_per_group(spec, b if 0 < b < n else n, mesh.devices.flat[0].platform)
+  chunk_size, group_size = group_layout(chunk_size, n_dev, group_size)
   num_chunks = int(math.ceil(num_models / chunk_size))
   graphdef = graphdef_of(spec)
   models = NamedSharding(mesh, P("models"))
@@ -374,7 +433,7 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
       traces = TRACE_COUNT["train_chunk"]
       carry = train_chunk_batch(carry, arrays["x_train"], arrays["y_train"], data_index, seed, lr,
                                 jnp.int32(lo), graphdef=graphdef, train_spec=train_spec,
-                                num_steps=hi - lo)
+                                num_steps=hi - lo, group_size=group_size)
       if TRACE_COUNT["train_chunk"] != traces:  # this call compiled: count it as compile time
         jax.block_until_ready(carry)
         compile_time += time.perf_counter() - t0

@@ -50,6 +50,42 @@ def test_one_compilation_per_architecture_across_chunks_and_calls():
   assert train.TRACE_COUNT["train_chunk"] - before == 1
 
 
+def test_training_models_group_by_group_gives_the_same_results():
+  # 4 devices (conftest) x 3 models each, in groups of 2: evened out to 2 groups of 2 per device,
+  # so the 14 models are padded to 16; diverged flags and curves come back in model order.
+  data = toy_data()
+  spec = ModelSpec(2, (7, 5), 2, parse_activation("leaky_relu:0.1"), "he")  # shape of its own
+  batch = batch_of(14, lr=0.05)
+  before = train.TRACE_COUNT["train_chunk"]
+  grouped = train_models(spec, TRAIN, data, batch, group_size=2, progress=False)
+  assert train.TRACE_COUNT["train_chunk"] - before == 1  # no ragged group traced separately
+  assert grouped.models_per_chunk == 16
+  together = train_models(spec, TRAIN, data, batch, group_size=None, progress=False)
+  for a, b in zip(jax.tree.leaves(grouped.params), jax.tree.leaves(together.params)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(grouped.curves["test_loss"], together.curves["test_loss"], rtol=1e-5)
+  assert (grouped.diverged == together.diverged).all()
+
+
+@pytest.mark.parametrize("chunk,devices,group,expected", [
+    (64, 2, 8, (64, 8)),     # 32 per device: 4 groups of 8
+    (66, 2, 32, (68, 17)),   # 33 per device: 2 groups of 17 (one pad) rather than 32 + 1
+    (8, 2, 8, (8, None)),    # a device's 4 models fit one group: no grouping
+    (8, 2, None, (8, None)),
+])
+def test_group_layout_evens_out_groups(chunk, devices, group, expected):
+  assert train.group_layout(chunk, devices, group) == expected
+
+
+def test_models_per_group_fits_the_cache_on_cpu_only():
+  small = ModelSpec(2, (8, 8), 2, parse_activation("relu"), "he")
+  wide = ModelSpec(2, (256, 256, 256), 2, parse_activation("relu"), "he")
+  g = train.models_per_group(small, 500, "cpu")
+  assert 2 <= g and 16 * 500 * 17 * g <= train.CPU_GROUP_BYTES
+  assert train.models_per_group(wide, 1024, "cpu") == 2
+  assert train.models_per_group(small, 500, "gpu") is None
+
+
 def test_diverging_model_is_frozen_and_isolated():
   data = toy_data()
   batch = batch_of(8)

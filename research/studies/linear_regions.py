@@ -2,13 +2,11 @@
 
 Units of work are (total neurons, depth, activation family): every activation of the family and
 every seed is one model of the unit, vmapped together (same seed = same initial weights and data
-for ReLU and LeakyReLU, so they are paired). The engine returns only final parameters, so
-`train_with_checkpoints` runs the engine's own jitted chunk and copies the parameters out at every
-checkpoint: with a schedule that does not depend on the run length and `eval_every_steps`
-dividing every checkpoint, the parameters at step s equal those of `train_models` run for s steps
-(tests/test_study_linear_regions.py checks this bit for bit). Calling `train_models` once per
-checkpoint instead would train the sum of the checkpoints rather than their maximum and compile
-once per checkpoint (`TrainSpec.num_steps` is a static argument).
+for ReLU and LeakyReLU, so they are paired). One engine run per unit returns the parameters at
+every checkpoint (`train_models(checkpoint_steps=...)`): with a schedule that does not depend on
+the run length and `eval_every_steps` dividing every checkpoint, the parameters at step s equal
+those of `train_models` run for s steps (tests/test_study_linear_regions.py checks this bit for
+bit).
 
 Per model and checkpoint: the exact number of activation regions in the data domain
 (`enumerate_regions`), the exact number of region boundaries crossed per unit length along random
@@ -27,12 +25,10 @@ import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pandas as pd
 import scipy.stats
-from jax.sharding import NamedSharding, PartitionSpec as P
 
 from research import datasets, hypotheses, provenance
 from research.activations import Activation, parse_activation
@@ -42,8 +38,7 @@ from research.metrics import regions
 from research.models import INITIALISERS, dense_weights
 from research.report import write_report
 from research.store import Store, atomic_write_csv, atomic_write_json, stable_hash
-from research.train import (ModelBatch, ModelSpec, TrainSpec, graphdef_of, init_batch, model_mesh,
-                            train_chunk_batch)
+from research.train import ModelBatch, ModelSpec, TrainSpec, train_models
 from research.validation import ConfigError, fail, check_float, check_int, check_sequence
 
 STUDY = "linear_regions"
@@ -200,34 +195,17 @@ def stack_data(instances: list[datasets.Dataset]) -> dict[str, np.ndarray]:
 
 def train_with_checkpoints(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndarray],
                            batch: ModelBatch, checkpoints: tuple[int, ...]):
-  """Yields (step, params, diverged) at every checkpoint of one run; host arrays, model axis first.
+  """Yields (step, params, diverged by then) at every checkpoint of one engine run; host arrays.
 
-  This is the loop of research.train.train_models (its init, jitted chunk, model-axis sharding and
-  padding) with the parameters copied out at each checkpoint: one compilation and one run per unit,
-  where a train_models call per checkpoint compiles once per checkpoint (num_steps is static) and
-  trains the sum of the checkpoints. It equals train_models stopped there, bit for bit (tested).
+  One `train_models` run with `checkpoint_steps`: one compilation, the longest checkpoint's steps
+  trained once; the parameters at step s equal those of a run of s steps, bit for bit (tested).
   """
-  mesh = model_mesh()
-  num_models = len(batch)
-  size = -(-num_models // mesh.devices.size) * mesh.devices.size  # every device gets the same share
-  # Pads repeat the last model, as in the engine; their results are dropped.
-  sub = batch.take(np.r_[np.arange(num_models), np.full(size - num_models, num_models - 1)].astype(int))
-  models, replicated = NamedSharding(mesh, P("models")), NamedSharding(mesh, P())
-  put = lambda a, dtype: jax.device_put(jnp.asarray(a, dtype), models)
-  seed, slope = put(sub.seed, jnp.uint32), put(sub.slope, jnp.float32)
-  lr, data_index = put(sub.lr, jnp.float32), put(sub.data_index, jnp.int32)
-  x, y = (jax.device_put(jnp.asarray(data[k]), replicated) for k in ("x_train", "y_train"))
-  carry = (*init_batch(seed, slope, spec=spec, train_spec=train_spec),
-           put(np.zeros(size), jnp.bool_), put(np.full(size, -1), jnp.int32))
-  graphdef = graphdef_of(spec)
-  step, every = 0, train_spec.eval_every_steps
-  for target in checkpoints:
-    while step < target:
-      carry = train_chunk_batch(carry, x, y, data_index, seed, lr, jnp.int32(step), graphdef=graphdef,
-                                train_spec=train_spec, num_steps=every)
-      step += every
-    # Copies (np.array), not views: the next chunk donates these buffers.
-    yield step, jax.tree.map(lambda a: np.array(a[:num_models]), carry[0]), np.array(carry[3][:num_models])
+  result = train_models(spec, train_spec, data, batch, progress=False,
+                        checkpoint_steps=tuple(checkpoints))
+  for step in checkpoints:
+    params, _ = result.checkpoints[step]
+    # diverged_step is the index of the update that failed: steps 0..s-1 come before checkpoint s.
+    yield step, params, result.diverged & (result.diverged_step < step)
 
 
 def accuracy(kernels, biases, pwl, x: np.ndarray, y: np.ndarray) -> float:
