@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -125,6 +126,14 @@ def test_narrow_nets_quick_end_to_end(tmp_path):
   assert set(results["width"]) == {2, 3}
   # Region topology is counted for every model (within the domain box; see configs/narrow_nets.py).
   assert results[["components_c0", "components_c1", "holes_c0", "holes_c1"]].notna().all().all()
+  # Exact whole-plane counts: for the expensive seeds (seed 0 in quick) of the fixed-slope
+  # piecewise-linear activations; NaN for tanh, PReLU and the other seeds.
+  plane = results[["plane_components_c0", "plane_components_c1"]]
+  exact = (results["seed"] == 0) & results["activation"].isin(["relu", "leaky_relu:0.01"])
+  assert plane[exact].notna().all().all() and plane[~exact].isna().all().all()
+  assert (plane[exact] >= 0).all().all() and (plane[exact] <= 4).all().all()
+  excess = results.loc[exact, "plane_excess_c1"]
+  np.testing.assert_array_equal(excess, np.maximum(results.loc[exact, "plane_components_c1"] - 1, 0))
   page = (tmp_path / "report.html").read_text()
   assert "prelu_lower_loss_narrow" in page and "data:image/png;base64" in page
 

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from research.metrics import boundary, regions, sparsity
+from research.metrics import boundary, decision_regions, regions, sparsity
 from research.models import dense_weights
 from research.train import ModelSpec, TrainResult, forward, graphdef_of, predict
 
@@ -212,10 +212,8 @@ def exact_region_columns(ctx: EvalContext) -> list[dict]:
       continue
     data = ctx.data(i)
     kernels, biases = ctx.weights(i)
-    act = ctx.spec.activation
-    # PReLU learns one slope per layer; the enumeration takes one activation for every layer.
-    pwl = None if act.kind.learned_slope else dataclasses.replace(act, slope=ctx.rows[i]["slope"]).pwl()
-    r = regions.enumerate_regions(kernels, biases, pwl, np.asarray(data.domain), activation_name=act.name)
+    r = regions.enumerate_regions(kernels, biases, _row_pwl(ctx, i), np.asarray(data.domain),
+                                  activation_name=ctx.spec.activation.name)
     if np.isfinite(r.num_regions):
       d = _distance_to_segments(data.x_test, r.boundary_segments)
       if ctx.rows[i]["seed"] == ctx.config.eval.plot_seed:  # polygons for the region figure
@@ -232,6 +230,39 @@ def exact_region_columns(ctx: EvalContext) -> list[dict]:
     m.update(margin_mean=float(np.mean(d)), margin_p10=float(np.percentile(d, 10)))
     metrics.append(m)
   return metrics
+
+
+@register_family("plane_topology", columns=(r"plane_components_c\d+", r"plane_excess_c\d+"))
+def plane_topology_columns(ctx: EvalContext) -> list[dict]:
+  """Exact number of components of each class's decision region in the whole plane R^2.
+
+  decision_regions.plane_components, for the expensive models with 2-D input: unlike the grid
+  counts of the "boundary" family (components_c*), a region joined only outside the data box, or
+  through a sliver thinner than a grid cell, counts once. NaN for smooth activations, PReLU (one
+  learned slope per layer), the other models, and where no certified box was found.
+  plane_excess_c*: components beyond the first, max(count - 1, 0): 0 for a connected region and
+  for a class the model never predicts, which is what the connectedness theorems are about.
+  """
+  first = ctx.instances[0]
+  metrics = []
+  for i in range(len(ctx.rows)):
+    counts = {c: float("nan") for c in range(first.num_classes)}
+    pwl = _row_pwl(ctx, i)
+    if ctx.expensive(i) and first.x_train.shape[1] == 2 and pwl is not None:
+      kernels, biases = ctx.weights(i)
+      counts, _ = decision_regions.plane_components(kernels, biases, pwl, np.asarray(ctx.data(i).domain),
+                                                    first.num_classes)
+    metrics.append({**{f"plane_components_c{c}": float(n) for c, n in counts.items()},
+                    **{f"plane_excess_c{c}": max(float(n) - 1.0, 0.0) if np.isfinite(n) else float("nan")
+                       for c, n in counts.items()}})
+  return metrics
+
+
+def _row_pwl(ctx: EvalContext, i: int):
+  """The pieces of model i's activation at its row's slope; None where exact regions do not apply."""
+  act = ctx.spec.activation
+  # PReLU learns one slope per layer; the enumeration takes one activation for every layer.
+  return None if act.kind.learned_slope else dataclasses.replace(act, slope=ctx.rows[i]["slope"]).pwl()
 
 
 @register_family("robustness", columns=(r"noise_acc_\d+(p\d+)?",))
