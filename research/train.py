@@ -350,12 +350,17 @@ def models_per_group(spec: ModelSpec, num_points: int, platform: str) -> int | N
 def group_layout(chunk_size: int, num_devices: int, group_size: int | None) -> tuple[int, int | None]:
   """(chunk size, group size) with each device's share an exact number of equal groups.
 
-  The group size is evened out (33 models in groups of at most 32 become 2 groups of 17, one pad)
-  so no group is ragged, which would trace and compile the step a second time.
+  A ragged last group would trace and compile the step a second time, so the group size becomes
+  the largest divisor of a device's share that is at least half the asked size (and at least 2);
+  where there is none, the groups are evened out with pads (33 models in groups of at most 32
+  become 2 groups of 17, one pad).
   """
   local = chunk_size // num_devices
   if group_size is None or group_size >= local:
     return chunk_size, None
+  fits = [d for d in range(group_size, max(2, (group_size + 1) // 2) - 1, -1) if local % d == 0]
+  if fits:
+    return chunk_size, fits[0]
   groups = math.ceil(local / group_size)
   group_size = math.ceil(local / groups)
   return groups * group_size * num_devices, group_size

@@ -69,6 +69,8 @@ def test_training_models_group_by_group_gives_the_same_results():
 
 @pytest.mark.parametrize("chunk,devices,group,expected", [
     (64, 2, 8, (64, 8)),     # 32 per device: 4 groups of 8
+    (64, 2, 7, (64, 4)),     # 32 per device: 8 groups of 4 rather than 5 of 7 with 3 pads
+    (506, 2, 2, (508, 2)),   # 253 per device (11 x 23): 127 groups of 2, one pad, not groups of 1
     (66, 2, 32, (68, 17)),   # 33 per device: 2 groups of 17 (one pad) rather than 32 + 1
     (8, 2, 8, (8, None)),    # a device's 4 models fit one group: no grouping
     (8, 2, None, (8, None)),
