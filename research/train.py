@@ -11,7 +11,9 @@ reads another model's values).
 The model axis is laid out over every device with a `NamedSharding` (the entry points give the CPU
 one device per core, `research.jax_setup`, so the cores run their shards side by side, see
 BENCHMARKS.md) and processed in equal-size chunks (the last one
-padded), sized to a memory budget, so a sweep of any size compiles once and fits in memory.
+padded), sized to a memory budget, so a sweep of any size compiles once and fits in memory. On a
+CPU each device trains its shard a few models at a time inside the program (models_per_group), so
+a step's activations stay in the core's cache.
 Importing this module turns on JAX's persistent compilation cache (research.jax_setup), so a rerun
 of the same shapes does not compile again.
 """
