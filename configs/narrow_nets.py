@@ -15,7 +15,13 @@ through a sliver thinner than a grid cell, and then the grid counts inside the b
 see several components. plane_components_c0/c1 (family `plane_topology`) are exact whole-plane
 counts for the piecewise-linear nets (NaN for tanh and PReLU, whose slope is learned per layer),
 on every seed; the `leaky_connected_at_width_2` hypothesis reads plane_excess_c1, the components
-beyond the first (0 for a connected region, or a class never predicted). The grid columns remain for the figures and for what is visible in the box.
+beyond the first (0 for a connected region, or a class never predicted). Limit of the exact count:
+pieces thinner than the enumeration's relative sliver tolerance are dropped, and a LeakyReLU(0.01)
+net 4 layers deep squeezes its negative side by about 0.01^4, so a joining wedge can be that thin.
+In the default run 2 of 64 width-2 LeakyReLU nets (rings:num_rings=3, depth 4) count 2 components
+of class 1 although all their weight matrices have full rank, which makes each decision region the
+preimage of a half-plane under a homeomorphism and so connected. Those two count against the
+hypothesis, so its verdict errs on the side of REFUTED. The grid columns remain for the figures and for what is visible in the box.
 Columns to read: plane_components_c0/c1 and plane_excess_c0/c1 (whole plane, exact), components_c0/c1 and holes_c0/c1
 (decision-region topology on the grid in the box), topology_match (equals the truth's: inner disk
 1 component, outer ring 1 component with 1 hole), test_loss, test_acc.
