@@ -8,7 +8,7 @@ PyTorch loop (optional, pinned 2.13.0: pip install -e '.[benchmark]') from the s
 weights; then the evaluation side (grid metrics of many models in one call, exact region
 enumeration) and a memory run (many models chunked to a memory budget). Writes benchmark.csv,
 benchmark.md and benchmark.json to the workdir and a summary to stdout.
-Default: 3 min 42 s measured on 2 CPU cores at load average 1.5 with a warm compilation cache
+Default: 3 min 12 s measured on 2 CPU cores at load average 0.8 with a warm compilation cache
 (about a minute more cold, and longer under load). Quick: about 20 s warm, 80 s cold.
 """
 

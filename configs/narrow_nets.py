@@ -26,7 +26,7 @@ Columns to read: plane_components_c0/c1 and plane_excess_c0/c1 (whole plane, exa
 (decision-region topology on the grid in the box), topology_match (equals the truth's: inner disk
 1 component, outer ring 1 component with 1 hole), test_loss, test_acc.
 Default: 2 data sets x 4 activations x 3 widths x 2 depths x 16 seeds = 768 small models,
-a few minutes on 2 CPU cores.
+148 s of training and evaluation (about 2.7 minutes in all) on 2 CPU cores.
 """
 
 import ml_collections

@@ -9,7 +9,8 @@ agreement of the decision regions with the ground truth, decision-region topolog
 regions, margins and boundary pieces (results.csv), then draws the figures and the report.
 Widths are kept small (4 and 16): at width 64 every activation reaches the noise ceiling on these
 data sets (measured: 0.994 test accuracy on spirals for all of them), which hides any difference.
-Default: 4 data sets x 5 activations x 2 widths x 2 depths x 16 seeds = 1,280 models.
+Default: 4 data sets x 5 activations x 2 widths x 2 depths x 16 seeds = 1,280 models: 87 s of
+training and evaluation, about 2 minutes with figures and report, on 2 CPU cores.
 Quick: 2 data sets, 4 activations, 3 seeds, 200 steps: well under a minute plus compilation.
 """
 

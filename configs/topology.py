@@ -24,13 +24,13 @@ Deviations from their protocol, all to fit in minutes on 2 CPU cores:
   * He initialisation for every activation.
 The quick variant trains on rings (the Playground circle: inner disk (1, 0), annulus (1, 1)).
 
-Default: 2 data sets x 3 activations x 6 seeds = 36 models. Measured 8.6 minutes end to end
-(5.3 minutes of CPU time) on 2 CPU cores shared with other jobs (load average about 7), with an
-evaluation grid for 3-D input, which D-II needs (see research/studies/topology.py). Result: 11
+Default: 2 data sets x 3 activations x 6 seeds = 36 models. Measured about 2 minutes end to end
+(127 s) on 2 CPU cores (8.6 minutes in an earlier version at load average 7), with an
+evaluation grid for 3-D input, which D-II needs (see research/studies/topology.py). Result: 10
 of 36 runs did not fit their training data exactly and were dropped; no kept run reached trivial
-topology at any layer; at the last hidden layer the summed Betti numbers were about 9 (ReLU),
-7 to 9 (LeakyReLU(0.2)) and 13 to 15 (tanh), from 19 (D-I) and 36 (D-II) at the input; both
-hypotheses INCONCLUSIVE (fewer than 5 relu/tanh pairs per cell). Quick (rings only, 3 hidden
+topology at any layer; at the last hidden layer the summed Betti numbers were 9-11 (ReLU),
+7-9 (LeakyReLU(0.2)) and 14 (tanh), from 19 (D-I) and 36 (D-II) at the input; both hypotheses
+INCONCLUSIVE (fewer than 5 relu/tanh pairs per cell). Quick (rings only, 3 hidden
 layers): about 40 s.
 """
 
