@@ -12,13 +12,14 @@ collapse, rank and class separation (`probes` family, research/metrics/layer_pro
 model: does a sparser network have more separable layers (Spearman correlation, in the report)?
 
 Default: 2 data sets x 4 activations x 10 seeds = 80 models of 5 hidden layers of width 16.
-Measured 2.4 minutes end to end (65 s of CPU time) on 2 CPU cores shared with other jobs (load
-average about 6). Result of that run: ReLU left 6.8 percentage points more (unit, point) pairs
-inactive than LeakyReLU(0.01) on spirals (SUPPORTED) and 2.1 on rings (INCONCLUSIVE); its last
-hidden layer was not more linearly separable (REFUTED on both: probe accuracy -0.026 on spirals,
-equal at 1.0 on rings); per model, sparsity and mean probe accuracy were not consistently
-correlated within an activation (Spearman rho -0.25 to +0.58, no p below 0.05), and pooled over
-activations the denser networks (tanh) were the more separable (Hoyer rho -0.45 and -0.41).
+Measured 30 s end to end on 2 CPU cores (2.4 minutes in an earlier version at load average 6).
+Result of that run: ReLU left 4.8 percentage points more (unit, point) pairs inactive than
+LeakyReLU(0.01) on spirals (95% CI [1.1, 8.3]) and 2.2 on rings, short of the claimed 5 points
+(INCONCLUSIVE; the earlier version's run measured 6.8 on spirals, SUPPORTED); its last hidden layer
+was not more linearly separable (REFUTED on both: probe accuracy +0.0007 on spirals, equal at 1.0
+on rings); per model, sparsity and mean probe accuracy were not consistently correlated within
+an activation, and pooled over activations the denser networks were the more separable (Hoyer
+rho -0.48 and -0.40).
 Quick (spirals only, 3 hidden layers of width 8): about 40 s.
 """
 
