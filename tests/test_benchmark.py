@@ -5,7 +5,6 @@ No timing is asserted: timings depend on the machine and its load.
 
 import json
 
-import numpy as np
 import pandas as pd
 
 from configs.benchmark import get_config

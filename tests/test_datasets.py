@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import jax
 import numpy as np

@@ -13,13 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import run_module
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(*args, timeout=600, **kw):
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
-  return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
-                        timeout=timeout, env=env, **kw)
+run = run_module
 
 
 def test_relu_vs_leaky_quick_end_to_end(tmp_path):

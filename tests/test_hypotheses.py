@@ -1,7 +1,6 @@
 """Tests of hypothesis discovery and evaluation on synthetic results tables."""
 
 import dataclasses
-import textwrap
 
 import numpy as np
 import pandas as pd

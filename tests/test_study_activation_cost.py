@@ -1,11 +1,6 @@
 """The activation-cost study: the verdict rule, the summary arithmetic, the timed step, and the
 quick variant end to end."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -18,7 +13,7 @@ from research.studies import activation_cost as ac
 from research.train import ModelSpec, forward, graphdef_of, init_model, loss_and_accuracy
 from research.validation import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import run_module
 
 
 @pytest.mark.parametrize("ratios,expected", [
@@ -104,9 +99,7 @@ def test_bad_values_are_refused(field, value, fragment):
 
 
 def run(*args, timeout=600):
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
-  return subprocess.run([sys.executable, "-m", "experiments.activation_cost", *args], cwd=ROOT,
-                        capture_output=True, text=True, timeout=timeout, env=env)
+  return run_module("experiments.activation_cost", *args, timeout=timeout)
 
 
 def test_quick_study_end_to_end(tmp_path):

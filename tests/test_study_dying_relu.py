@@ -1,11 +1,6 @@
 """The dying-ReLU study: born-dead estimates against theory and the models' own initialisers, and
 the quick variant end to end, as a user runs it."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -19,7 +14,7 @@ from research.models import INITIALISERS
 from research.studies import dying_relu
 from research.validation import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import run_module
 
 
 def _counts(init, width, depth, num_inits, seed, per_side=3):
@@ -98,9 +93,7 @@ def test_bad_values_are_refused(section, field, value, fragment):
 
 
 def run(*args, timeout=600):
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
-  return subprocess.run([sys.executable, "-m", "experiments.dying_relu", *args], cwd=ROOT,
-                        capture_output=True, text=True, timeout=timeout, env=env)
+  return run_module("experiments.dying_relu", *args, timeout=timeout)
 
 
 def test_quick_study_end_to_end(tmp_path):

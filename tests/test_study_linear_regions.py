@@ -1,10 +1,6 @@
 """Tests of the linear_regions study: checkpoints, chords, fits, validation, and the quick run."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import jax
 import numpy as np
@@ -17,7 +13,7 @@ from research.studies import linear_regions as L
 from research.train import ModelBatch, ModelSpec, TrainSpec, init_model, train_models
 from research.validation import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import run_module
 
 
 def _toy_data(n=32, instances=2):
@@ -106,9 +102,7 @@ def test_default_and_quick_configs_are_valid():
 # ----------------------------------------------------------------------------- the quick run
 
 def _run(*args, timeout=600):
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
-  return subprocess.run([sys.executable, "-m", "experiments.linear_regions", *args], cwd=ROOT,
-                        capture_output=True, text=True, timeout=timeout, env=env)
+  return run_module("experiments.linear_regions", *args, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

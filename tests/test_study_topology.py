@@ -1,11 +1,6 @@
 """The topology study: the layer_topology family on hand-made networks with known Betti numbers,
 the counting of dropped runs, config validation, and the quick study end to end."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -23,7 +18,7 @@ from research.studies import fit as fitting
 from research.studies import topology as study
 from research.train import ModelSpec, TrainResult
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import assert_usage_error_before_compute, run_module
 
 
 def hand_made_context(spec: ModelSpec, kernels, biases, instance, eval_fields: dict, *, seed=0,
@@ -156,19 +151,12 @@ def test_bad_config_exits_2_with_one_line_before_compute(tmp_path, capsys, field
   config = get_config("quick")
   section, name = field.split(".")
   config[section][name] = value
-  with pytest.raises(SystemExit) as e:
-    study.run(config, tmp_path)
-  assert e.value.code == 2
-  lines = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
-  assert len(lines) == 1 and fragment in lines[0], lines
-  assert not (tmp_path / "units").exists()
+  assert_usage_error_before_compute(lambda: study.run(config, tmp_path), capsys, tmp_path, fragment)
 
 
 def test_quick_study_end_to_end(tmp_path):
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
-  out = subprocess.run([sys.executable, "-m", "experiments.topology", "--config",
-                        "configs/topology.py:quick", "--workdir", str(tmp_path), "--noprogress"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+  out = run_module("experiments.topology", "--config", "configs/topology.py:quick", "--workdir",
+                   str(tmp_path), "--noprogress", timeout=300)
   assert out.returncode == 0, out.stderr[-3000:]
   for name in ("results", "fit_summary", "kept_runs", "betti_per_layer", "topology_summary"):
     assert (tmp_path / f"{name}.csv").stat().st_size > 0, name
