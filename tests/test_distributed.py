@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -43,3 +45,46 @@ def test_two_processes_match_one(tmp_path):
   numeric = a.select_dtypes("number").columns
   pd.testing.assert_frame_equal(a.drop(columns=numeric), b.drop(columns=numeric))
   np.testing.assert_allclose(a[numeric].to_numpy(float), b[numeric].to_numpy(float), rtol=1e-5, atol=1e-6)
+
+
+ENGINE_SCRIPT = """
+import json, sys
+from research import distributed
+num_processes, process_id, port, group = (int(a) if a.isdigit() else None for a in sys.argv[1:5])
+if num_processes > 1:
+  distributed.initialize(f"127.0.0.1:{port}", num_processes, process_id)
+import jax, numpy as np
+from research.activations import parse_activation
+from research.train import ModelBatch, ModelSpec, TrainSpec, train_models
+rng = np.random.default_rng(0)
+x = rng.uniform(-1, 1, size=(2, 64, 2)).astype(np.float32)
+y = ((x[..., 0] * x[..., 1]) > 0).astype(np.int32)
+batch = ModelBatch(seed=np.arange(16), slope=np.linspace(0, 0.3, 16), lr=np.full(16, 0.02),
+                   data_index=np.arange(16) % 2)
+res = train_models(ModelSpec(2, (8, 8), 2, parse_activation("leaky_relu:0.1"), "he"),
+                   TrainSpec(num_steps=30, eval_every_steps=10), dict(x_train=x, y_train=y, x_test=x, y_test=y),
+                   batch, progress=False, group_size=group)
+if jax.process_index() == 0:
+  print(json.dumps(dict(devices=jax.device_count(), leaves=[np.asarray(l).tolist() for l in jax.tree.leaves(res.params)])))
+"""
+
+
+def test_two_processes_training_in_groups_match_one_process():
+  # 2 processes x 2 devices: each device trains its 4 models in 2 groups of 2 (a shard_map over
+  # a mesh that spans both processes); the reference is one process, one device, no groups.
+  run = lambda args, devices: subprocess.Popen(
+      [sys.executable, "-c", ENGINE_SCRIPT, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE, text=True,
+      env=dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}"))
+  single = run((1, 0, 0, "none"), 1)
+  out, err = single.communicate(timeout=600)
+  assert single.returncode == 0, err[-2000:]
+  reference = json.loads(out.strip().splitlines()[-1])
+  port = free_port()
+  procs = [run((2, i, port, 2), 2) for i in range(2)]
+  outs = [p.communicate(timeout=600) for p in procs]
+  assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
+  grouped = json.loads(outs[0][0].strip().splitlines()[-1])
+  assert reference["devices"] == 1 and grouped["devices"] == 4
+  for a, b in zip(reference["leaves"], grouped["leaves"]):
+    np.testing.assert_allclose(np.array(a), np.array(b), rtol=1e-5, atol=1e-6)
