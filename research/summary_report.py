@@ -56,9 +56,14 @@ def gather(root: str | Path) -> tuple[Path, Path]:
            "verdicts (paired tests over seeds, Holm-corrected; SUPPORTED / REFUTED / INCONCLUSIVE "
            "by the rule in each report) and a link to the full report.", ""]
   missing = []
+  shown: dict[str, int] = {}  # study -> the point that already shows its evidence
   for n, (claim, studies) in enumerate(POINTS, 1):
     parts += [f"## {n}. {claim}", ""]
     for study in studies:
+      if study in shown:  # one study can answer two points: its evidence is shown once
+        parts += [f"- [`{study}` report]({study}/report.html): the same evidence as point {shown[study]} above."]
+        continue
+      shown[study] = n
       summary_path = root / study / "summary.json"
       if not summary_path.exists():
         parts += [f"- `{study}`: not run yet (`python -m experiments.{study} --workdir {root / study}`)"]
