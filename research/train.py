@@ -252,10 +252,6 @@ def model_mesh() -> Mesh:
                    donate_argnums=(0,))
 def _train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, *, graphdef,
                        train_spec: TrainSpec, num_steps: int, group_size: int | None):
-  mesh = model_mesh()
-  if group_size is not None and group_size >= data_index.shape[0] // mesh.devices.size:
-    group_size = None  # one group holds a device's whole shard
-
   def models(carry, data_index, seed, lr, x_all, y_all, start_step):
     def one(carry, data_index, seed, lr):
       return train_chunk(graphdef, train_spec, carry, x_all[data_index], y_all[data_index],
@@ -269,7 +265,7 @@ def _train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, *,
   if group_size is None:
     return models(*args)
   # Each device runs the groups of its own shard of the model axis.
-  return jax.shard_map(models, mesh=mesh, in_specs=(P("models"),) * 4 + (P(),) * 3,
+  return jax.shard_map(models, mesh=model_mesh(), in_specs=(P("models"),) * 4 + (P(),) * 3,
                        out_specs=P("models"))(*args)
 
 
@@ -278,7 +274,8 @@ def train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, *, 
   """`train_chunk` vmapped over the model axis; each model reads its own data instance.
 
   group_size: None trains every model of a device side by side; an int trains them that many at
-  a time, group after group, inside the same program (see models_per_group).
+  a time, group after group, inside the same program (see models_per_group; group_layout makes it
+  divide each device's share, so no ragged group is traced a second time).
   Jitted with `carry` donated; compiled once per (graph, `train_spec.compiled()`, num_steps,
   group_size, shapes).
   """
