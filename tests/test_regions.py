@@ -371,3 +371,52 @@ def test_deep_relu_network_enumerates_within_a_minute():
   assert reg.num_regions > 5000 and seconds < 60
   np.testing.assert_allclose(reg.areas.sum(), 144.0, rtol=1e-9)
   assert len(np.unique(reg.patterns, axis=0)) == reg.num_regions
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 14: tiny genuine regions
+
+
+def _issue14_net(seed: int):
+  """Berzins' nets of issue 14: numpy default_rng(seed), the four kernels, then the four biases."""
+  rng = np.random.default_rng(seed)
+  sizes = (2, 64, 64, 64, 1)
+  ws = [rng.normal(0, math.sqrt(2 / a), (a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+  bs = [rng.normal(0, 0.1, b) for b in sizes[1:]]
+  return ws, bs
+
+
+def _lp_inradius(ws, bs, pattern, dom) -> float:
+  """LP certificate: the largest t with a disk of radius t inside the box on which every unit
+  has its pattern's sign strictly (t > 0 beyond float error: the pattern is a real region)."""
+  from scipy.optimize import linprog
+  A, c, rows, k = np.eye(2), np.zeros(2), [], 0
+  for w, b in zip(ws[:-1], bs[:-1]):
+    ZA, Zc = A @ w, c @ w + b
+    p = pattern[k:k + w.shape[1]]
+    k += w.shape[1]
+    s = np.where(p > 0, 1.0, -1.0)
+    rows.append(np.c_[-s[:, None] * ZA.T, np.linalg.norm(ZA, axis=0), s * Zc])  # -s g.x + t|g| <= s c
+    A, c = ZA * p, Zc * p  # ReLU: slope 1 on piece 1, 0 on piece 0
+  box = np.array([[-1, 0, 1, -dom[0, 0]], [1, 0, 1, dom[0, 1]], [0, -1, 1, -dom[1, 0]], [0, 1, 1, dom[1, 1]]])
+  M = np.concatenate(rows + [box])
+  res = linprog([0, 0, -1], A_ub=M[:, :3], b_ub=M[:, 3], bounds=[(None, None)] * 2 + [(None, 1)],
+                method="highs")
+  assert res.status == 0
+  return float(res.x[2])
+
+
+@pytest.mark.parametrize("seed, want, tiny", [(1, 15911, 5), (2, 13740, 3)])
+def test_issue14_tiny_fat_regions_are_counted(seed, want, tiny):
+  # Berzins' edge subdivision finds 15,911 and 13,740 regions; the area-only sliver rule
+  # (SLIVER_REL) found 15,906 and 13,737: it merged 5 and 3 genuine regions of area 5e-15..4e-12
+  # that are small but fat triangles (LP inradius 2e-8..7e-7, far above float error).
+  ws, bs = _issue14_net(seed)
+  dom = np.array([[-1.0, 1.0], [-1.0, 1.0]])
+  reg = R.enumerate_regions(ws, bs, RELU, dom, boundary=False)
+  assert reg.num_regions == want == len(np.unique(reg.patterns, axis=0))
+  np.testing.assert_allclose(reg.areas.sum(), 4.0, rtol=1e-12)
+  small = np.flatnonzero(reg.areas < R.SLIVER_REL * 4.0)  # the ones area alone would drop
+  assert len(small) == tiny
+  for r in small:
+    assert _lp_inradius(ws, bs, reg.patterns[r], dom) > 1e-8  # a real region, by 8 orders

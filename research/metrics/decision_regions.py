@@ -14,7 +14,8 @@ wider than their input have connected decision regions), whereas a pixel grid in
 splits a region that is connected only outside the box, or through a sliver thinner than a cell.
 
 Tolerances are relative to the scale of each enumerated rectangle (the largest |coordinate| of its
-corners), as in regions.py: pieces below regions.SLIVER_REL of its area are dropped, and shared
+corners), as in regions.py: pieces below regions.SLIVER_REL of its area and thinner than
+regions.THIN_REL of its scale (area / perimeter) are dropped, and shared
 segments shorter than LINE_REL of its scale connect nothing. A component joined only through such
 a sliver is therefore counted as several, as regions.py undercounts regions that thin.
 """
@@ -27,8 +28,9 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
 
-from research.metrics.regions import (ON_LINE_REL, SLIVER_REL, ActLike, Regions, _areas, _centroids,
-                                      _clip, _next_index, _pad_to, _to_pwl, _valid, enumerate_regions)
+from research.metrics.regions import (ON_LINE_REL, SLIVER_REL, THIN_REL, ActLike, Regions, _big_enough,
+                                      _centroids, _clip, _next_index, _pad_to, _to_pwl, _valid,
+                                      enumerate_regions)
 
 # Edge endpoints within LINE_REL * scale of a line lie on it; overlaps shorter than that are points.
 # It is the tolerance regions._merge_collinear joins boundary segments with.
@@ -93,7 +95,8 @@ def _class_pieces(verts, nv, A, c, ext, area_tol):
     # which the logits tie throughout (a dead net): no part of the open decision region. Inside a
     # piece the margin is concave (a minimum of affine functions) and >= 0, so it is > 0 at the
     # centroid unless it is 0 throughout.
-    keep = (_areas(cell, cn) >= area_tol) & _wins(A, c, ext, k, _centroids(cell, cn)[:, None])[:, 0]
+    keep = (_big_enough(cell, cn, area_tol, THIN_REL * ext.max(1))
+            & _wins(A, c, ext, k, _centroids(cell, cn)[:, None])[:, 0])
     r = np.flatnonzero(keep)
     out.append((cell[r], cn[r], np.full(len(r), k), r))
   width = max(p.shape[1] for p, *_ in out)

@@ -36,11 +36,16 @@ from research.activations import (Activation, ActivationKind, PiecewiseLinear, g
 
 ActLike = PiecewiseLinear | Activation | ActivationKind | str | None
 
-# A split whose smaller piece has area below SLIVER_REL * (domain area) is not made: the sliver
-# stays part of its neighbour (whose pattern is read at its centroid). Such pieces are rounding
-# noise of lines passing (almost) through a vertex; genuine regions that thin are lost, which
-# keeps the tiling exact (areas still sum to the domain) at the price of undercounting them.
+# A split is made when its smaller piece is big enough: area at least SLIVER_REL * (domain area),
+# or thickness (area / perimeter, between half the inradius and the inradius of a convex polygon)
+# at least THIN_REL * (largest |coordinate| of the domain). Otherwise the sliver stays part of its
+# neighbour (whose pattern is read at its centroid): such pieces are rounding noise of lines
+# passing (almost) through a vertex, a few 1e-16 thick, and the tiling stays exact (areas still
+# sum to the domain). Area alone is the wrong test: genuine regions of random 2-64-64-64-1 nets on
+# [-1, 1]^2 go down to areas of 5e-15 but are fat triangles (LP inradius 2e-8, issue 14); with
+# area alone (SLIVER_REL) they were dropped, 5 and 3 of them on the nets of test_issue14_*.
 SLIVER_REL = 1e-12
+THIN_REL = 1e-11
 # A vertex whose value is within ON_LINE_REL * (the size of the affine function over the domain)
 # of the cut is treated as lying on the line; it then belongs to both pieces.
 ON_LINE_REL = 1e-10
@@ -155,6 +160,18 @@ def _areas(P: np.ndarray, nv: np.ndarray) -> np.ndarray:
   Q = np.take_along_axis(P, _next_index(nv, P.shape[1])[..., None], 1)
   cross = P[..., 0] * Q[..., 1] - Q[..., 0] * P[..., 1]
   return 0.5 * np.where(_valid(nv, P.shape[1]), cross, 0.0).sum(1)
+
+
+def _perimeters(P: np.ndarray, nv: np.ndarray) -> np.ndarray:
+  """Perimeters of padded polygons."""
+  Q = np.take_along_axis(P, _next_index(nv, P.shape[1])[..., None], 1)
+  return np.where(_valid(nv, P.shape[1]), np.linalg.norm(Q - P, axis=-1), 0.0).sum(1)
+
+
+def _big_enough(P: np.ndarray, nv: np.ndarray, area_tol, thin_tol) -> np.ndarray:
+  """Whether polygons are real pieces, not slivers: area >= area_tol or area / perimeter >= thin_tol."""
+  a = _areas(P, nv)
+  return (a >= area_tol) | ((a > 0) & (a >= thin_tol * _perimeters(P, nv)))
 
 
 def _centroids(P: np.ndarray, nv: np.ndarray) -> np.ndarray:
@@ -274,6 +291,7 @@ def enumerate_regions(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray
   (u0, u1), (v0, v1) = domain
   ext = np.abs(domain).max(1)  # |u|, |v| bounds: the scale of an affine function's rounding error
   area_tol = SLIVER_REL * (u1 - u0) * (v1 - v0)
+  thin_tol = THIN_REL * ext.max()
   bps = np.asarray(pwl.breakpoints, np.float64)
   slopes, inters = np.asarray(pwl.slopes), np.asarray(pwl.intercepts)
 
@@ -296,7 +314,7 @@ def enumerate_regions(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray
         if not len(hit):
           continue
         (Pp, n_pos), (Pn, n_neg) = _clip(verts[hit], nv[hit], f[hit], eps[hit])
-        ok = np.minimum(_areas(Pp, n_pos), _areas(Pn, n_neg)) >= area_tol
+        ok = _big_enough(Pp, n_pos, area_tol, thin_tol) & _big_enough(Pn, n_neg, area_tol, thin_tol)
         hit, Pp, n_pos, Pn, n_neg = hit[ok], Pp[ok], n_pos[ok], Pn[ok], n_neg[ok]
         if not len(hit):
           continue
