@@ -1,0 +1,237 @@
+"""Exact activation regions of a 2-D slice by edge subdivision (Berzins, ICML 2023), in numpy.
+
+The domain rectangle is a planar graph (4 vertices, 4 edges, 1 face). Neuron by neuron, and for a
+piecewise-linear activation breakpoint by breakpoint, the value of the neuron's pre-activation
+minus the breakpoint is known at every vertex; every edge whose two ends have opposite signs gets
+a new vertex (linear interpolation: the net is affine along an edge, which all earlier cuts have
+already subdivided), and the two new vertices on the boundary of each face crossed are joined by
+a new edge, which splits the face in two. Vertices carry the pre-activations of the whole current
+layer, so a new vertex gets them by the same interpolation and nothing is re-evaluated; the next
+layer's values at the vertices are act(z) @ W + b. Faces are tracked explicitly (each edge knows
+the one or two faces it borders), so patterns come for free: at the end of each layer a face's
+pattern is read at its vertex mean, as regions.enumerate_regions reads a polygon's at its centroid.
+Everything is vectorised over the edges and faces of one (neuron, breakpoint) step.
+
+It counts regions and patterns exactly as regions.enumerate_regions does, under one condition,
+checked, never assumed: general position with margin. If a vertex lies within a few times
+regions.ON_LINE_REL of a cut (a line through a vertex: zero first-layer biases put every line
+through the origin; duplicated units; a line through a box corner), if a face is crossed other
+than through exactly two of its edges, or if a final face is a sliver that regions.SLIVER_REL /
+THIN_REL would have merged, `subdivide` returns None and the public functions fall back to
+regions.enumerate_regions, whose result is then the answer. A count is never silently different.
+
+Public entry points (same network convention as regions.py: weights (d_in, h1) ... (h_L, d_out),
+biases (h1,) ... (d_out,); the output layer is ignored, only hidden units make regions):
+
+  count_regions_fast(weights, biases, act, domain, plane=None) -> int (NaN for a smooth act)
+  patterns_fast(weights, biases, act, domain, plane=None) -> (R, hidden units) int8 piece indices
+  subdivide(weights, biases, act, domain, plane=None) -> Subdivision | None (None: not generic)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse
+
+from research.metrics import regions as _regions
+from research.metrics.regions import ActLike, _check_net, _input_map, _to_pwl
+
+# A vertex whose value for a cut is within DEGENERATE_FACTOR * ON_LINE_REL * (the largest size, over
+# the faces, of that cut's affine function on the domain) is too close to call: regions.py would
+# treat it as lying on the line (its tolerance is that size for one face, so this bound covers it).
+DEGENERATE_FACTOR = 4.0
+
+
+@dataclasses.dataclass
+class Subdivision:
+  """The planar graph of the activation regions: vertices, edges, faces and face patterns."""
+
+  vertices: np.ndarray  # (V, 2) in (u, v) coordinates
+  edges: np.ndarray  # (E, 2) vertex indices
+  edge_faces: np.ndarray  # (E, 2) the faces each edge borders (-1: outside the domain)
+  patterns: np.ndarray  # (F, hidden units) int8 piece indices, one row per face (region)
+  areas: np.ndarray  # (F,)
+
+  @property
+  def num_regions(self) -> int:
+    return len(self.patterns)
+
+
+class _Grow:
+  """A growable array along axis 0 (capacity doubling), so appends do not copy everything."""
+
+  def __init__(self, a: np.ndarray):
+    self.n = len(a)
+    self.a = np.empty((max(16, 2 * len(a)),) + a.shape[1:], a.dtype)
+    self.a[:self.n] = a
+
+  def append(self, x: np.ndarray):
+    m = self.n + len(x)
+    if m > len(self.a):
+      b = np.empty((max(m, 2 * len(self.a)),) + self.a.shape[1:], self.a.dtype)
+      b[:self.n] = self.a[:self.n]
+      self.a = b
+    self.a[self.n:m] = x
+    self.n = m
+
+  @property
+  def view(self) -> np.ndarray:
+    return self.a[:self.n]
+
+
+def _incidence(ea, eb, f1, f2, num_faces: int, num_vertices: int):
+  """Sparse (F, V) matrix counting, per face, the edge ends on its boundary (each vertex twice)."""
+  inside = f2 >= 0
+  rows = np.concatenate([f1, f1, f2[inside], f2[inside]])
+  cols = np.concatenate([ea, eb, ea[inside], eb[inside]])
+  return scipy.sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(num_faces, num_vertices))
+
+
+def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
+              domain: np.ndarray, plane=None) -> Subdivision | None:
+  """The exact region graph by edge subdivision, or None where the net is not in general position
+  (with margin) on the domain and regions.enumerate_regions must decide. Raises for a smooth act."""
+  domain = np.asarray(domain, np.float64)
+  if domain.shape != (2, 2) or not (domain[:, 0] < domain[:, 1]).all():
+    raise ValueError(f"domain must be [[u_lo, u_hi], [v_lo, v_hi]] with lo < hi, got {domain.tolist()}")
+  pwl = _to_pwl(act)
+  if pwl is None:
+    raise ValueError("edge subdivision needs a piecewise-linear activation")
+  ws, bs = _check_net(weights, biases)
+  Emat, origin = _input_map(ws[0].shape[0], plane)
+  (u0, u1), (v0, v1) = domain
+  ext = np.abs(domain).max(1)
+  bps = np.asarray(pwl.breakpoints, np.float64)
+  slopes, inters = np.asarray(pwl.slopes), np.asarray(pwl.intercepts)
+
+  X = _Grow(np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]]))
+  ea = _Grow(np.array([0, 1, 2, 3]))
+  eb = _Grow(np.array([1, 2, 3, 0]))
+  f1 = _Grow(np.zeros(4, np.int64))
+  f2 = _Grow(np.full(4, -1, np.int64))
+  F = 1
+  A_in, c_in = Emat[None], origin[None]  # per face: layer input = [u, v] @ A_in + c_in
+  layer_in = X.view @ Emat + origin  # the layer input at every vertex
+  pats = np.zeros((1, 0), np.int8)
+  for w, b in zip(ws[:-1], bs[:-1]):
+    ZA, Zc = A_in @ w, c_in @ w + b  # per layer-start face: pre-activations of this layer
+    Z = _Grow(layer_in @ w + b)
+    anc = np.arange(F)  # the layer-start face each face lies in
+    # The size of each cut's affine function on the domain, the largest over the faces.
+    size = (np.abs(ZA) * ext[None, :, None]).sum(1)  # (F0, h)
+    for k in range(w.shape[1]):
+      for t in bps:
+        eps = DEGENERATE_FACTOR * _regions.ON_LINE_REL * (size[:, k] + np.abs(Zc[:, k] - t)).max()
+        V = X.n
+        val = Z.a[:V, k] - t
+        if (np.abs(val) <= eps).any():
+          return None
+        A_, B_ = ea.view, eb.view
+        za, zb = val[A_], val[B_]
+        pos_a = za > 0
+        s = np.flatnonzero(pos_a != (zb > 0))
+        if not len(s):
+          continue
+        a, bb = A_[s], B_[s]
+        tt = (za[s] / (za[s] - zb[s]))[:, None]
+        Xa, Za = X.a[a], Z.a[a]
+        X.append(Xa + tt * (X.a[bb] - Xa))
+        nz = Za + tt * (Z.a[bb] - Za)
+        nz[:, k] = t
+        Z.append(nz)
+        nid = V + np.arange(len(s))
+        # The faces crossed: each must have exactly two of its edges split (a convex face).
+        fa, fb = f1.a[s], f2.a[s]
+        inc_f = np.concatenate([fa, fb])
+        inc_v = np.concatenate([nid, nid])
+        keep = inc_f >= 0
+        inc_f, inc_v = inc_f[keep], inc_v[keep]
+        order = np.argsort(inc_f, kind="stable")
+        sf, sv = inc_f[order], inc_v[order]
+        if len(sf) % 2 or (sf[0::2] != sf[1::2]).any() or (sf[2::2] == sf[1:-1:2]).any():
+          return None
+        hit, p, q = sf[0::2], sv[0::2], sv[1::2]
+        nh = len(hit)
+        newid = np.full(F + 1, -1, np.int64)  # slot F (index -1) is the outside
+        newid[hit] = F + np.arange(nh)
+        is_hit = newid >= 0
+        # Split edges: (a, b) becomes (a, new) in place and (new, b) appended, same faces.
+        side = np.concatenate([pos_a, zb[s] > 0])  # which side of the cut each edge lies on
+        eb.a[s] = nid
+        ea.append(nid)
+        eb.append(bb)
+        f1.append(fa)
+        f2.append(fb)
+        # Edges of a crossed face on the negative side now border its new (negative) half.
+        for fr in (f1, f2):
+          cur = fr.view
+          move = is_hit[cur] & ~side
+          cur[move] = newid[cur[move]]
+        # The cut: positive half keeps the face's id.
+        ea.append(p)
+        eb.append(q)
+        f1.append(hit)
+        f2.append(F + np.arange(nh))
+        anc = np.concatenate([anc, anc[hit]])
+        F += nh
+    # This layer's pattern of each face, read at its vertex mean (z is affine on the face).
+    V = X.n
+    inc = _incidence(ea.view, eb.view, f1.view, f2.view, F, V)
+    cnt = np.asarray(inc.sum(1)).ravel()
+    zmean = (inc @ Z.a[:V]) / cnt[:, None]
+    p = np.searchsorted(bps, zmean, side="right")
+    pats = np.concatenate([pats[anc], p.astype(np.int8)], 1)
+    A_in = ZA[anc] * slopes[p][:, None, :]
+    c_in = Zc[anc] * slopes[p] + inters[p]
+    layer_in = pwl(Z.a[:V])
+
+  # Areas and thicknesses (area / perimeter) of the faces, about their vertex means.
+  V = X.n
+  Xv, A_, B_, F1, F2 = X.view, ea.view, eb.view, f1.view, f2.view
+  inc = _incidence(A_, B_, F1, F2, F, V)
+  cen = (inc @ Xv) / np.asarray(inc.sum(1))
+  inside = F2 >= 0
+  fi = np.concatenate([F1, F2[inside]])
+  ai, bi = np.concatenate([A_, A_[inside]]), np.concatenate([B_, B_[inside]])
+  da, db = Xv[ai] - cen[fi], Xv[bi] - cen[fi]
+  area = 0.5 * np.bincount(fi, np.abs(da[:, 0] * db[:, 1] - da[:, 1] * db[:, 0]), F)
+  perim = np.bincount(fi, np.linalg.norm(Xv[bi] - Xv[ai], axis=1), F)
+  area_tol = _regions.SLIVER_REL * (u1 - u0) * (v1 - v0)
+  thin_tol = _regions.THIN_REL * ext.max()
+  # A face at least twice as thick as THIN_REL (or as large as SLIVER_REL) makes every piece that
+  # held it pass regions.py's test when it was split off (a superset is at least half as thick).
+  if not ((area >= area_tol) | (area >= 2 * thin_tol * perim)).all():
+    return None
+  if not np.isclose(area.sum(), (u1 - u0) * (v1 - v0), rtol=1e-9, atol=0):
+    return None
+  return Subdivision(Xv.copy(), np.stack([A_, B_], 1), np.stack([F1, F2], 1), pats, area)
+
+
+def _fallback(weights, biases, act, domain, plane):
+  return _regions.enumerate_regions(weights, biases, act, domain, plane, boundary=False)
+
+
+def count_regions_fast(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
+                       domain: np.ndarray, plane=None) -> int | float:
+  """Number of activation regions on the domain, as regions.enumerate_regions counts them."""
+  if _to_pwl(act) is None:
+    return float("nan")
+  sub = subdivide(weights, biases, act, domain, plane)
+  if sub is None:
+    return _fallback(weights, biases, act, domain, plane).num_regions
+  return sub.num_regions
+
+
+def patterns_fast(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
+                  domain: np.ndarray, plane=None) -> np.ndarray:
+  """Activation patterns of the regions (R, hidden units) int8, as regions.enumerate_regions's
+  (rows in another order). Raises for a smooth activation, where no regions exist."""
+  if _to_pwl(act) is None:
+    raise ValueError("patterns are not defined for a smooth activation")
+  sub = subdivide(weights, biases, act, domain, plane)
+  if sub is None:
+    return _fallback(weights, biases, act, domain, plane).patterns
+  return sub.patterns
