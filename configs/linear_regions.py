@@ -29,19 +29,15 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   arg = parse_arg(arg, quick=False)
   c = ml_collections.ConfigDict()
   c.study = "linear_regions"
-  c.question = ("Does the number of linear regions of a ReLU network grow with its total number of "
-                "neurons or exponentially with its depth, at initialisation and through training "
-                "(Hanin & Rolnick)? Does LeakyReLU, which has the same breakpoints, give the same "
-                "counts?")
   c.seed = 0  # base of every model's init key, every data draw and the random lines
   c.num_seeds = 8
 
   c.data = ml_collections.ConfigDict()
-  c.data.name = "spirals"  # must be a 2-D data set: regions are enumerated on its domain
+  c.data.names = ("spirals",)  # 2-D data sets only: regions are enumerated on their domain
   c.data.num_train_per_class = 100
   c.data.num_test_per_class = 100
   c.data.noise = 0.1
-  c.data.params = ml_collections.ConfigDict({})  # extra generator parameters, e.g. {"turns": 1.75}
+  c.data.params = ml_collections.ConfigDict({})  # per data set, e.g. {"spirals": {"turns": 1.75}}
 
   c.model = ml_collections.ConfigDict()
   c.model.neurons = (24, 48, 96, 192)  # total hidden units; each must be divisible by every depth
@@ -53,21 +49,27 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.optim = ml_collections.ConfigDict()
   c.optim.optimizer = "adam"
   c.optim.momentum = 0.9
-  c.optim.lr = 0.01
-  # Only schedules that do not depend on the run's length: a checkpoint is then the prefix of the
-  # longer runs (tested), and training to each checkpoint equals one run stopped there.
+  c.optim.learning_rates = (0.01,)
+  # Only schedules that do not depend on the run's length: a checkpoint then equals a shorter run
+  # stopped there (tested).
   c.optim.schedule = "constant"
   c.optim.halve_every_steps = 2500
+  c.optim.num_steps = 1000  # the last measurement
   c.optim.eval_every_steps = 100  # must divide every checkpoint (same compiled chunk for all)
   c.optim.batch_size = 0  # 0 = full batch
 
-  c.checkpoints = (0, 100, 1000)  # training steps at which the models are measured
-
   c.eval = ml_collections.ConfigDict()
+  c.eval.checkpoint_steps = (0, 100)  # earlier steps at which the models are measured too
+  # line_density: regions crossed along random chords (every seed); region_count: the exact
+  # 2-D count (seeds 0..expensive_seeds-1, two thirds of the runtime at 4: about 18,000 regions
+  # per trained 192-neuron net).
+  c.eval.metrics = ("line_density", "region_count")
   c.eval.num_lines = 8  # random chords of the domain, the same for every model
-  # Seeds 0..k-1 get the exact 2-D region count: two thirds of the runtime at k = 4 (about
-  # 18,000 regions per trained 192-neuron net); densities along the chords cover every seed.
-  c.eval.region_seeds = 4
+  c.eval.expensive_seeds = 4
+  c.eval.grid_resolution = 64  # the core family's sparsity and pattern count on the domain grid
+  c.eval.plot_seed = 0
+
+  c.max_models_per_chunk = 1024
 
   if arg.quick:
     c.num_seeds = 2
@@ -76,7 +78,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.model.neurons = (8, 16)
     c.model.depths = (1, 2)
     c.optim.eval_every_steps = 20
-    c.checkpoints = (0, 20, 60)
+    c.optim.num_steps = 60
+    c.eval.checkpoint_steps = (0, 20)
     c.eval.num_lines = 3
-    c.eval.region_seeds = 2
+    c.eval.expensive_seeds = 2
   return c

@@ -5,7 +5,7 @@ import sys
 from absl import flags
 from ml_collections import config_flags
 
-from research.cli import parse_flags
+from experiments._entry import parse_flags
 
 CONFIG = config_flags.DEFINE_config_file("config", "configs/benchmark.py",
                                          "Benchmark config file (path[:variant]).", lock_config=True)

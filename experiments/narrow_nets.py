@@ -1,8 +1,8 @@
 """Narrow networks: decision-region connectivity and loss by activation. See configs/narrow_nets.py."""
 
-from research.cli import training_main
+from experiments._entry import study_main
 
-main = training_main("configs/narrow_nets.py")
+main = study_main("narrow_nets")
 
 if __name__ == "__main__":
   main()

@@ -1,8 +1,8 @@
 """Does ReLU separate entangled data better than LeakyReLU? See configs/relu_vs_leaky.py."""
 
-from research.cli import training_main
+from experiments._entry import study_main
 
-main = training_main("configs/relu_vs_leaky.py")
+main = study_main("relu_vs_leaky")
 
 if __name__ == "__main__":
   main()

@@ -1,30 +1,24 @@
-"""Runs a hypothesis end to end: its study's config narrowed to the hypothesis, the sweep, the
-paired statistics, and a Markdown report in the workdir.
+"""Runs one hypothesis end to end: its study's config narrowed to the hypothesis, the study run
+(research.study.run_study: the same runner as the study's own command), and its verdict.
 
-A hypothesis' conditions map onto the study config (dataset -> data.names, width -> model.widths,
-depth -> model.depths, lr -> optim.learning_rates); an activation factor puts exactly the
-treatment and the control into model.activations; `config_overrides` (dotted keys) come last.
+A hypothesis' conditions map onto the study config through the study's `conditions` (for a plain
+sweep: dataset -> data.names, width -> model.widths, depth -> model.depths, lr ->
+optim.learning_rates); an activation factor puts exactly the treatment and the control into
+model.activations; `config_overrides` (dotted keys) come last. The config comes from the caller
+(the entry point loads the study's config file): the library does not import configs.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import ml_collections
-import pandas as pd
 
 from research.hypotheses import Hypothesis, HypothesisResult, evaluate
-from research.store import atomic_write_text
 from research.metrics import evaluation
-from research.sweep import BASE_COLUMNS, run_sweep
-from research.validation import validate_study_config
-
-# Studies whose runs are not a plain sweep of a study config; their entry points evaluate their
-# hypotheses themselves.
-OWN_RUNNER_STUDIES = ("linear_regions", "activation_cost")
-CONDITION_FIELDS = {"dataset": "data.names", "width": "model.widths", "depth": "model.depths",
-                    "lr": "optim.learning_rates"}
+from research.store import atomic_write_text
+from research.study import RunContext, Study, run_study
+from research.sweep import BASE_COLUMNS
 
 
 def _set(config: ml_collections.ConfigDict, dotted: str, value) -> None:
@@ -39,27 +33,22 @@ def _set(config: ml_collections.ConfigDict, dotted: str, value) -> None:
   node[leaf] = tuple(value) if isinstance(value, list) else value
 
 
-def study_config(h: Hypothesis, variant: str | None = None) -> ml_collections.ConfigDict:
-  """The study config that produces exactly the runs the hypothesis compares."""
-  try:
-    module = importlib.import_module(f"configs.{h.study}")
-  except ModuleNotFoundError:
-    raise ValueError(f"hypothesis {h.name!r}: study {h.study!r} has no configs/{h.study}.py") from None
-  config = module.get_config(variant)
-  if h.study in OWN_RUNNER_STUDIES:
-    raise ValueError(f"hypothesis {h.name!r}: study {h.study!r} has its own runner, which evaluates "
-                     f"its hypotheses: run `python -m experiments.{h.study} --workdir DIR` and read "
-                     "DIR/report.md")
+def study_config(h: Hypothesis, study: Study, config: ml_collections.ConfigDict,
+                 quick: bool = False) -> ml_collections.ConfigDict:
+  """The study config (a copy of `config`) that produces exactly the runs the hypothesis compares."""
+  config = ml_collections.ConfigDict(config.to_dict())
+  if not study.conditions:
+    raise ValueError(f"hypothesis {h.name!r}: study {study.name!r} takes no hypothesis files")
   for column, values in h.conditions.items():
-    if column not in CONDITION_FIELDS:
-      raise ValueError(f"hypothesis {h.name!r}: condition {column!r} cannot be set in a study config; "
-                       f"valid condition columns: {', '.join(CONDITION_FIELDS)}")
-    _set(config, CONDITION_FIELDS[column], values)
+    if column not in study.conditions:
+      raise ValueError(f"hypothesis {h.name!r}: condition {column!r} cannot be set in a {study.name} "
+                       f"config; valid condition columns: {', '.join(study.conditions)}")
+    _set(config, study.conditions[column], values)
   if h.factor == "activation":
     config.model.activations = (h.treatment, h.control)
-  elif h.factor in CONDITION_FIELDS:
-    _set(config, CONDITION_FIELDS[h.factor], [h.treatment, h.control])
-  config.num_seeds = h.num_seeds if variant is None else min(h.num_seeds, config.num_seeds)
+  elif h.factor in study.conditions:
+    _set(config, study.conditions[h.factor], [h.treatment, h.control])
+  config.num_seeds = min(h.num_seeds, config.num_seeds) if quick else h.num_seeds
   for dotted, value in h.config_overrides.items():
     _set(config, dotted, value)
   return config
@@ -67,7 +56,7 @@ def study_config(h: Hypothesis, variant: str | None = None) -> ml_collections.Co
 
 def check_metric(h: Hypothesis, config) -> None:
   """Raises before any training if the study will not write the hypothesis' metric column."""
-  if h.metric in BASE_COLUMNS:
+  if h.metric in BASE_COLUMNS or "eval" not in config or "metrics" not in config.eval:
     return
   known = evaluation.known_column(h.metric, config.eval.metrics)
   if known is False:
@@ -77,16 +66,22 @@ def check_metric(h: Hypothesis, config) -> None:
                      "in research/metrics/evaluation.py)")
 
 
-def run_hypothesis(h: Hypothesis, workdir: str | Path, *, variant: str | None = None,
-                   overwrite: bool = False, progress: bool = True) -> HypothesisResult:
-  """Runs (or resumes) the runs of `h`, evaluates it and writes <workdir>/report.md."""
-  config = study_config(h, variant)
-  validate_study_config(config)
+def run_hypothesis(h: Hypothesis, study: Study, config: ml_collections.ConfigDict, workdir: str | Path,
+                   *, quick: bool = False, overwrite: bool = False, progress: bool = True,
+                   **distributed_args) -> HypothesisResult | None:
+  """Runs (or resumes) the runs of `h`, evaluates it and writes <workdir>/hypothesis.md.
+
+  Returns None on processes other than 0 (they train their share; process 0 evaluates).
+  """
+  config = study_config(h, study, config, quick)
   check_metric(h, config)
-  summary = run_sweep(config, workdir, overwrite=overwrite, progress=progress)
-  if summary.failed_units:
-    raise RuntimeError(f"{len(summary.failed_units)} units failed: {summary.failed_units}")
-  results = pd.read_csv(Path(workdir) / "results.csv")
-  result = evaluate(h, results)
-  atomic_write_text(Path(workdir) / "report.md", result.to_markdown())
+  captured: list[RunContext] = []
+  outcome = run_study(study, config, workdir, overwrite=overwrite, draw=False, report=False,
+                      progress=progress, on_tables=captured.append, **distributed_args)
+  if not outcome.is_writer:
+    return None
+  if outcome.failed_units:
+    raise RuntimeError(f"{len(outcome.failed_units)} units failed: {list(outcome.failed_units)}")
+  result = evaluate(h, study.hypothesis_rows(captured[0]))
+  atomic_write_text(Path(workdir) / "hypothesis.md", result.to_markdown())
   return result

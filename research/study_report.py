@@ -1,4 +1,5 @@
-"""The report of a training study: the hypotheses written for it, evaluated on its results."""
+"""The report parts every sweep-based study shares, and the hooks of the plain training studies
+(relu_vs_leaky, narrow_nets): the setting in words, one line per data set, their figures."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from research import hypotheses
-from research.report import write_report
+from research.study import ReportContent
+from research.sweep import not_diverged
 
 
 def describe_setting(config) -> str:
@@ -26,22 +27,9 @@ def describe_setting(config) -> str:
   ])
 
 
-def evaluate_study_hypotheses(study: str, results: pd.DataFrame) -> tuple[list, list[str]]:
-  """Every discovered hypothesis of `study` evaluated on `results`, and notes on those skipped."""
-  verdicts, notes = [], []
-  for h in hypotheses.discover().values():
-    if h.study != study:
-      continue
-    try:
-      verdicts.append(hypotheses.evaluate(h, results))
-    except ValueError as e:  # e.g. the config did not train the arms the hypothesis compares
-      notes.append(f"hypothesis `{h.name}` not evaluated on this run: {e}")
-  return verdicts, notes
-
-
 def headline_findings(results: pd.DataFrame, metric: str = "test_acc") -> list[str]:
   """One line per data set: the metric's mean by activation over architectures and seeds."""
-  ok = results[~results["diverged"].astype(bool)]
+  ok = not_diverged(results)
   lines = []
   for dataset, rows in ok.groupby("dataset", sort=False):
     means = rows.groupby("activation", sort=False)[metric].mean()
@@ -50,18 +38,19 @@ def headline_findings(results: pd.DataFrame, metric: str = "test_acc") -> list[s
   return lines
 
 
-def write_training_study_report(config, workdir: str | Path, figures: list[Path],
-                                failed_units: list[str]) -> tuple[Path, Path]:
-  """report.md and report.html of a sweep-based study."""
-  workdir = Path(workdir)
-  results = pd.read_csv(workdir / "results.csv")
-  verdicts, notes = evaluate_study_hypotheses(config.study, results)
-  caveats = list(notes)
+def training_report(ctx) -> ReportContent:
+  """The report of a plain training study: setting, findings per data set, divergence caveat."""
+  results = ctx.results
+  caveats = []
   n_div = int(results["diverged"].sum())
   if n_div:
     caveats.append(f"{n_div} of {len(results)} models diverged; they are excluded from statistics "
                    "and figures")
-  caveats += [f"unit failed: {f}" for f in failed_units]
-  return write_report(workdir, title=f"Study: {config.study}", question=config.question,
-                      setting=describe_setting(config), verdicts=verdicts, figures=figures,
-                      caveats=caveats, findings=headline_findings(results))
+  return ReportContent(setting=describe_setting(ctx.config), caveats=tuple(caveats),
+                       findings=tuple(headline_findings(results)))
+
+
+def training_figures(ctx) -> list[Path]:
+  """The figures of a plain training study (research/figures/training.py)."""
+  from research.figures.training import plot_study
+  return plot_study(ctx.workdir)

@@ -1,65 +1,41 @@
 """One page that answers the seed question point by point from the latest run of every study.
 
 The seed question: why is ReLU still the default although units can die and LeakyReLU is the
-usual fix? Each explanation on offer is a claim; each claim points at the study that tests it,
-and the page shows that study's findings and hypothesis verdicts with a link to its full report.
+usual fix? Each study declares the explanations its evidence answers (`Study.answers`); the page
+has one section per explanation, in the order of the studies (`Study.order`), and shows under it
+each study's findings and hypothesis verdicts with a link to its full report. A study is shown
+once; a second explanation it answers points back to the first.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from research.report import markdown_to_page
 from research.store import atomic_write_text
 
-# (the explanation, the studies whose evidence answers it), in the order of RESEARCH.md.
-POINTS = [
-    ("Width makes death harmless: the chance that a ReLU net is dead at initialisation falls with "
-     "width and rises with depth (Lu et al.).", ["dying_relu"]),
-    ("Over-parameterisation: losing some units costs little.", ["dying_relu"]),
-    ("Sparsity helps representation: zeroed units give sparse codes that separate classes.",
-     ["sparsity"]),
-    ("Non-injective maps disentangle: ReLU layers change the topology of the data faster than "
-     "homeomorphic (LeakyReLU, tanh) layers (Naitzat et al.).", ["topology"]),
-    ("ReLU separates entangled data better than LeakyReLU.", ["relu_vs_leaky", "narrow_nets"]),
-    ("The geometry: linear regions grow with neurons, not exponentially with depth "
-     "(Hanin & Rolnick); LeakyReLU has the same breakpoints.", ["linear_regions"]),
-    ("Cost: ReLU is cheaper to compute.", ["activation_cost"]),
-]
 
-STUDIES = ["relu_vs_leaky", "narrow_nets", "dying_relu", "topology", "linear_regions", "sparsity",
-           "activation_cost"]
+def points(studies: dict) -> dict[str, list[str]]:
+  """explanation -> the names of the studies that answer it, in study order."""
+  out: dict[str, list[str]] = {}
+  for name, study in studies.items():
+    for explanation in study.answers:
+      out.setdefault(explanation, []).append(name)
+  return out
 
 
-def run_all(root: Path, quick: bool) -> list[str]:
-  """Runs every study's default (or quick) config into root/<study>; returns failures."""
-  failed = []
-  for study in STUDIES:
-    cmd = [sys.executable, "-m", f"experiments.{study}", "--workdir", str(root / study)]
-    if quick:
-      cmd += ["--config", f"configs/{study}.py:quick"]
-    print(" ".join(cmd), flush=True)
-    if subprocess.run(cmd).returncode != 0:
-      failed.append(study)
-  return failed
-
-
-def gather(root: str | Path) -> tuple[Path, Path]:
+def gather(root: str | Path, studies: dict) -> tuple[Path, Path]:
   """Writes root/report.md and root/report.html from root/<study>/summary.json files."""
   root = Path(root)
   parts = ["# Why is ReLU still the default? The evidence, claim by claim", "",
-           "Each point is an explanation offered for ReLU's place as the default (see "
-           "`RESEARCH.md`); under it, what the latest run of each study found, its hypothesis "
-           "verdicts (paired tests over seeds, Holm-corrected; SUPPORTED / REFUTED / INCONCLUSIVE "
-           "by the rule in each report) and a link to the full report.", ""]
-  missing = []
+           "Each point is an explanation offered for ReLU's place as the default; under it, what "
+           "the latest run of each study found, its hypothesis verdicts (paired tests over seeds, "
+           "Holm-corrected, by the rule in each report) and a link to the full report.", ""]
   shown: dict[str, int] = {}  # study -> the point that already shows its evidence
-  for n, (claim, studies) in enumerate(POINTS, 1):
+  for n, (claim, names) in enumerate(points(studies).items(), 1):
     parts += [f"## {n}. {claim}", ""]
-    for study in studies:
+    for study in names:
       if study in shown:  # one study can answer two points: its evidence is shown once
         parts += [f"- [`{study}` report]({study}/report.html): the same evidence as point {shown[study]} above."]
         continue
@@ -67,7 +43,6 @@ def gather(root: str | Path) -> tuple[Path, Path]:
       summary_path = root / study / "summary.json"
       if not summary_path.exists():
         parts += [f"- `{study}`: not run yet (`python -m experiments.{study} --workdir {root / study}`)"]
-        missing.append(study)
         continue
       s = json.loads(summary_path.read_text())
       parts += [f"- [`{study}` report]({study}/report.html): {s['question']}"]

@@ -63,6 +63,14 @@ class SweepSummary:
             f"results in {self.workdir / 'results.csv'}")
 
 
+def architectures(model_config) -> list[tuple[int, int]]:
+  """(width, depth) pairs: widths x depths, or, where `model.neurons` is set, each total of
+  hidden neurons split equally over each depth (neurons // depth units per layer)."""
+  if "neurons" in model_config:
+    return [(n // d, d) for n in model_config.neurons for d in model_config.depths]
+  return list(itertools.product(model_config.widths, model_config.depths))
+
+
 def plan_units(config: ml_collections.ConfigDict) -> list[Unit]:
   """The units of a study config, in a fixed order."""
   acts = [parse_activation(s) for s in config.model.activations]
@@ -70,8 +78,8 @@ def plan_units(config: ml_collections.ConfigDict) -> list[Unit]:
   for a in acts:
     families.setdefault(a.family, []).append(a)
   return [Unit(d, w, depth, tuple(fam))
-          for d, w, depth, fam in itertools.product(
-              config.data.names, config.model.widths, config.model.depths, families.values())]
+          for d, (w, depth), fam in itertools.product(
+              config.data.names, architectures(config.model), families.values())]
 
 
 # Columns every training study writes, besides its metric families' columns.
@@ -88,6 +96,8 @@ def unit_models(config, unit: Unit) -> tuple[ModelBatch, list[dict]]:
     rows.append(dict(dataset=unit.dataset, activation=act.spec, activation_name=act.name,
                      family=act.family, slope=act.slope, width=unit.width, depth=unit.depth,
                      init=config.model.init, lr=float(lr), seed=seed))
+    if "neurons" in config.model:
+      rows[-1]["neurons"] = unit.width * unit.depth
   batch = ModelBatch(
       seed=np.array([config.seed * 100_003 + r["seed"] for r in rows], np.uint32),
       slope=np.array([r["slope"] for r in rows], np.float32),
@@ -96,23 +106,16 @@ def unit_models(config, unit: Unit) -> tuple[ModelBatch, list[dict]]:
   return batch, rows
 
 
-def dataset_params(config, spec: str) -> tuple[str, dict]:
-  """Generator name and parameters of a data set spec: config defaults, then data.params[spec],
-  then the spec's own `:key=value` arguments."""
-  name, spec_params = datasets.parse_dataset_spec(spec)
-  params = dict(num_train_per_class=config.data.num_train_per_class,
-                num_test_per_class=config.data.num_test_per_class, noise=config.data.noise)
-  params.update(dict(config.data.params.get(spec, {})))
-  params.update(spec_params)
-  return name, params
+def data_keys(config, spec: str) -> list[jax.Array]:
+  """The random key of each seed's draw of a data set spec (its own stream per spec)."""
+  base = jax.random.fold_in(jax.random.key(config.seed), int(stable_hash(spec)[:7], 16))
+  return [jax.random.fold_in(base, s) for s in range(config.num_seeds)]
 
 
 def make_data(config, spec: str) -> list[datasets.Dataset]:
   """One independent draw of the data set per seed, shared by every activation (pairing)."""
-  name, params = dataset_params(config, spec)
-  base = jax.random.fold_in(jax.random.key(config.seed), int(stable_hash(spec)[:7], 16))
-  return [datasets.make_dataset(name, jax.random.fold_in(base, s), **params)
-          for s in range(config.num_seeds)]
+  name, params = datasets.dataset_params(config.data, spec)
+  return [datasets.make_dataset(name, key, **params) for key in data_keys(config, spec)]
 
 
 def stack_data(instances: list[datasets.Dataset]) -> dict[str, np.ndarray]:
@@ -125,9 +128,8 @@ def unit_hash(config, unit: Unit) -> str:
   cfg = config.to_dict()
   for key in ("names", "params"):
     cfg["data"].pop(key)
-  cfg["model"].pop("activations")
-  cfg["model"].pop("widths")
-  cfg["model"].pop("depths")
+  for key in ("activations", "widths", "neurons", "depths"):
+    cfg["model"].pop(key, None)
   cfg.pop("max_models_per_chunk")  # chunking does not change results (tested)
   return stable_hash(dict(cfg=cfg, dataset=unit.dataset, data_params=dict(config.data.params.get(unit.dataset, {})),
                           width=unit.width, depth=unit.depth,
@@ -155,9 +157,14 @@ def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bo
   checkpoint_rows = []
   for step in checkpoint_steps:  # the same metric families on the parameters at earlier steps
     params, rest = result.checkpoints[step]
-    at_step, _ = evaluation.evaluate_unit(config, spec, dataclasses.replace(result, params=params, rest=rest),
-                                          rows, batch.data_index, instances)
-    checkpoint_rows += [dict(row, step=step, **m) for row, m in zip(rows, at_step)]
+    # diverged_step is the index of the update that failed: steps 0..s-1 come before checkpoint s.
+    diverged = result.diverged & (result.diverged_step < step)
+    at = dataclasses.replace(result, params=params, rest=rest, diverged=diverged)
+    at_step, _ = evaluation.evaluate_unit(config, spec, at, rows, batch.data_index, instances)
+    fit = evaluation.fit_at(spec, params, rest, stack_data(instances), batch.data_index)
+    for i, (row, m) in enumerate(zip(rows, at_step)):
+      measured = {k: (float("nan") if diverged[i] else v) for k, v in {**fit[i], **m}.items()}
+      checkpoint_rows.append(dict(row, step=step, diverged=bool(diverged[i]), **measured))
   for i, row in enumerate(rows):
     row.update(train_acc=float(result.final["train_acc"][i]), test_acc=float(result.final["test_acc"][i]),
                train_loss=float(result.final["train_loss"][i]), test_loss=float(result.final["test_loss"][i]),
@@ -228,7 +235,9 @@ def assemble(store: Store, config, units: list[Unit]) -> tuple[pd.DataFrame, pd.
     if record["status"] != "ok":
       continue
     arrays = store.read_arrays(h)
-    checkpoint_rows += [dict(row, unit=h) for row in record.get("checkpoint_rows", [])]
+    num_models = len(record["rows"])  # checkpoint rows are step-major: step, then model
+    checkpoint_rows += [dict(row, unit=h, model_index=i % num_models)
+                        for i, row in enumerate(record.get("checkpoint_rows", []))]
     for i, row in enumerate(record["rows"]):
       row = dict(row, unit=h, model_index=i)
       rows.append(row)
@@ -245,6 +254,13 @@ def assemble(store: Store, config, units: list[Unit]) -> tuple[pd.DataFrame, pd.
   if checkpoint_rows:  # metrics through training: one row per model and checkpoint step
     atomic_write_csv(store.root / "checkpoints.csv", pd.DataFrame(checkpoint_rows))
   return results, curves
+
+
+def not_diverged(results: pd.DataFrame) -> pd.DataFrame:
+  """The rows of models that did not diverge (a diverged model's metrics describe a frozen state)."""
+  if "diverged" not in results:
+    return results
+  return results[~results["diverged"].fillna(False).astype(bool)]
 
 
 def load_results(workdir: str | Path) -> pd.DataFrame:

@@ -60,10 +60,9 @@ def validate_study_config(c) -> None:
   check_int("data.num_train_per_class", c.data.num_train_per_class, 2, 1_000_000)
   check_int("data.num_test_per_class", c.data.num_test_per_class, 1, 1_000_000)
   check_float("data.noise", c.data.noise, 0.0)
-  from research.sweep import dataset_params  # late: sweep imports this module
   for spec in c.data.names:
     try:
-      datasets.validate_dataset_params(*dataset_params(c, spec))
+      datasets.validate_dataset_params(*datasets.dataset_params(c.data, spec))
     except ValueError as e:
       raise ConfigError(f"config.data.params ({spec}): {e}") from None
 
@@ -72,10 +71,15 @@ def validate_study_config(c) -> None:
       parse_activation(spec)
     except ValueError as e:
       raise ConfigError(f"config.model.activations: {e}") from None
-  for w in check_sequence("model.widths", c.model.widths):
-    check_int("model.widths", w, 1)
-  for d in check_sequence("model.depths", c.model.depths):
-    check_int("model.depths", d, 1)
+  depths = [check_int("model.depths", d, 1) for d in check_sequence("model.depths", c.model.depths)]
+  if "neurons" in c.model:  # total hidden units split equally over the layers, instead of widths
+    for n in check_sequence("model.neurons", c.model.neurons):
+      check_int("model.neurons", n, 1, 4096)
+      if any(n % d for d in depths):
+        fail("model.neurons", n, f"must be divisible by every depth {depths} (equal widths)")
+  else:
+    for w in check_sequence("model.widths", c.model.widths):
+      check_int("model.widths", w, 1)
   if c.model.init not in INITIALISERS:
     fail("model.init", c.model.init, f"valid initialisers: {', '.join(sorted(INITIALISERS))}")
 
@@ -110,4 +114,5 @@ def validate_study_config(c) -> None:
     check_families(check_sequence("eval.metrics", c.eval.metrics))
   except ValueError as e:
     raise ConfigError(f"config.eval.metrics: {e}") from None
+  check_families(c.eval.metrics, c.eval)  # each family's own knobs (ConfigError on a bad one)
   check_int("max_models_per_chunk", c.max_models_per_chunk, 1)

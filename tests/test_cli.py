@@ -1,4 +1,4 @@
-"""research.cli: the --cpu_devices flag every entry point has, applied before JAX starts."""
+"""experiments._entry: the --cpu_devices flag every entry point has, applied before JAX starts."""
 
 import os
 import subprocess
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = """
 import sys
-from research.cli import parse_flags
+from experiments._entry import parse_flags
 parse_flags(["prog", *sys.argv[1:]])
 import jax
 print(jax.device_count())

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from configs.relu_vs_leaky import get_config
-from research import sweep
+from research import datasets, sweep
 from research.activations import parse_activation
 from research.metrics import evaluation, regions
 from research.models import dense_weights
@@ -81,10 +81,10 @@ def test_same_config_twice_gives_bit_identical_tables(tmp_path):
 
 def test_dataset_spec_arguments_reach_the_generator():
   c = tiny_config()
-  name, params = sweep.dataset_params(c, "rings:num_rings=3")
+  name, params = datasets.dataset_params(c.data, "rings:num_rings=3")
   assert name == "rings" and params["num_rings"] == 3
   with pytest.raises(ValueError, match="valid"):
-    sweep.dataset_params(c, "ringz")
+    datasets.dataset_params(c.data, "ringz")
 
 
 def test_relu_64x3_reaches_95_percent_on_spirals_within_the_default_budget(tmp_path):

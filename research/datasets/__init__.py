@@ -130,6 +130,17 @@ def _resolve(name: str, params: dict[str, Any]) -> dict[str, Any]:
   return resolved
 
 
+def dataset_params(data_config, spec: str) -> tuple[str, dict]:
+  """Generator name and parameters of a data set spec in a study's `config.data`: its defaults
+  (points per class, noise), then data.params[spec], then the spec's own `:key=value` arguments."""
+  name, spec_params = parse_dataset_spec(spec)
+  params = dict(num_train_per_class=data_config.num_train_per_class,
+                num_test_per_class=data_config.num_test_per_class, noise=data_config.noise)
+  params.update(dict(data_config.params.get(spec, {})))
+  params.update(spec_params)
+  return name, params
+
+
 def validate_dataset_params(name: str, params: dict[str, Any]) -> None:
   """Raises ValueError for an unknown name, unknown parameter or bad value; generates nothing."""
   _resolve(name, params)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from research.studies.figure_style import CI, save as _save
+from research.figures.style import CI, SEED, activation_palette, not_diverged, save as _save
 from research.studies.linear_regions import fit_loglog
 
 
@@ -49,12 +49,13 @@ def plot_vs_neurons(results: pd.DataFrame, metric: str, label: str, title: str, 
   Each panel carries the fitted exponent over all depths (95% CI) and a dashed guide of slope
   `guide_slope` through the panel's geometric mean.
   """
-  ok = results[~results["diverged"].astype(bool) & (results[metric] > 0)]
+  ok = not_diverged(results)
+  ok = ok[ok[metric] > 0]
   if ok.empty:
     return None
   ok, order = _depth_labels(ok)
   g = sns.relplot(data=ok, x="neurons", y=metric, hue="depth_label", hue_order=order, col="step",
-                  row="activation", kind="line", errorbar=CI, marker="o", palette="viridis",
+                  row="activation", kind="line", errorbar=CI, seed=SEED, marker="o", palette="viridis",
                   height=2.8, aspect=1.1, facet_kws=dict(margin_titles=True))
   neurons = np.array(sorted(ok["neurons"].unique()), float)
   for (act, step), ax in g.axes_dict.items():
@@ -81,7 +82,7 @@ def plot_vs_neurons(results: pd.DataFrame, metric: str, label: str, title: str, 
 
 def plot_relu_vs_leaky(results: pd.DataFrame, path: Path) -> Path | None:
   """Paired by seed (same initial weights): LeakyReLU metric against ReLU metric, per checkpoint."""
-  ok = results[~results["diverged"].astype(bool)]
+  ok = not_diverged(results)
   keys = ["neurons", "depth", "seed", "step"]
   relu = ok[ok["activation"] == "relu"]
   leaky = ok[ok["activation_name"] == "leaky_relu"]
@@ -99,7 +100,7 @@ def plot_relu_vs_leaky(results: pd.DataFrame, path: Path) -> Path | None:
     for j, step in enumerate(steps):
       ax = axes[r, j]
       cell = pairs[(pairs["step"] == step) & (pairs[m] > 0) & (pairs[f"{m}_relu"] > 0)]
-      sns.scatterplot(data=cell, x=f"{m}_relu", y=m, hue="activation", hue_order=hue_order,
+      sns.scatterplot(data=cell, x=f"{m}_relu", y=m, hue="activation", palette=activation_palette(hue_order),
                       style="activation", s=14, alpha=0.7, ax=ax, legend=(r == 0 and j == len(steps) - 1))
       if len(cell):
         lo = min(cell[m].min(), cell[f"{m}_relu"].min())
@@ -122,9 +123,9 @@ def plot_relu_vs_leaky(results: pd.DataFrame, path: Path) -> Path | None:
 
 
 def plot_study(workdir: str | Path) -> list[Path]:
-  """Every figure of the study, from results.csv, into <workdir>/figures."""
+  """Every figure of the study, from regions.csv, into <workdir>/figures."""
   workdir = Path(workdir)
-  results = pd.read_csv(workdir / "results.csv")
+  results = pd.read_csv(workdir / "regions.csv")
   fig_dir = workdir / "figures"
   paths = [
       plot_vs_neurons(results, "density", "boundaries / unit length\n(per input unit)",

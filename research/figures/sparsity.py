@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from research.studies.figure_style import CI, activation_order, dodge, save
+from research.figures.style import CI, SEED, activation_order, activation_palette, dodge, save
 
 # figure -> (column, axis label, y limits); None: from 0 to just above the largest mean, so that
 # a rare event (a few glued inputs) is visible rather than flat at the bottom of a 0..1 axis.
@@ -40,7 +40,7 @@ def per_layer(layers: pd.DataFrame, quantities, title: str, path: Path) -> Path:
     for j, dataset in enumerate(datasets):
       ax = axes[i, j]
       d = data[(data["dataset"] == dataset)].dropna(subset=[column])
-      sns.lineplot(data=d, x="x", y=column, hue="activation", hue_order=order, errorbar=CI,
+      sns.lineplot(data=d, x="x", y=column, hue="activation", palette=activation_palette(order), errorbar=CI, seed=SEED,
                    marker="o", ax=ax, legend=(i == 0 and j == len(datasets) - 1))
       ax.set_xticks(sorted(layers["layer"].unique()))
       ax.set_ylim(*ylim)
@@ -69,7 +69,7 @@ def sparsity_vs_probe(models: pd.DataFrame, spearman: pd.DataFrame, path: Path) 
         ("hoyer_sparsity", "Hoyer sparsity of the activations, mean over layers (0 to 1)"))
   fig, axes = plt.subplots(len(xs), len(datasets), figsize=(5.2 * len(datasets), 4.2 * len(xs)),
                            squeeze=False)
-  palette = dict(zip(order, sns.color_palette(n_colors=len(order))))
+  palette = activation_palette(order)
   for i, (x, xlabel) in enumerate(xs):
     for j, dataset in enumerate(datasets):
       ax = axes[i, j]

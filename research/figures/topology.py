@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from research.studies.figure_style import CI, activation_order, dodge, save as _save
+from research.figures.style import CI, SEED, activation_order, activation_palette, dodge, save as _save
 
 
 def _kept_note(fit: pd.DataFrame, dataset: str) -> str:
@@ -37,8 +37,8 @@ def betti_per_layer(betti: pd.DataFrame, fit: pd.DataFrame, dataset: str, path: 
   data = data.assign(x=data["layer"] + dodge(data["activation"], order))
   multi_width = data["width"].nunique() > 1
   g = sns.relplot(data=data, x="x", y="betti", hue="activation", col="dim", row="cls",
-                  style="width" if multi_width else None, kind="line", errorbar=CI, marker="o",
-                  hue_order=order, height=2.8, aspect=1.35,
+                  style="width" if multi_width else None, kind="line", errorbar=CI, seed=SEED, marker="o",
+                  palette=activation_palette(order), height=2.8, aspect=1.35,
                   facet_kws=dict(sharey=False))
   g.set_axis_labels("layer (0 = input, then hidden layers)", "Betti number (count)")
   g.set_titles("class {row_name}, Betti dimension {col_name}")
@@ -64,7 +64,7 @@ def betti_total_per_layer(kept: pd.DataFrame, fit: pd.DataFrame, path: Path) -> 
   order = activation_order(long["activation"])
   long["x"] = long["layer"] + dodge(long["activation"], order)
   g = sns.relplot(data=long, x="x", y="total", hue="activation", col="dataset", kind="line",
-                  errorbar=CI, marker="o", hue_order=order,
+                  errorbar=CI, seed=SEED, marker="o", palette=activation_palette(order),
                   style="width" if long["width"].nunique() > 1 else None, height=3.2, aspect=1.3,
                   facet_kws=dict(sharey=False))
   g.set_axis_labels("layer (0 = input)", "sum of Betti numbers over classes (count)")
@@ -92,7 +92,7 @@ def layers_to_trivial(kept: pd.DataFrame, depth_by_dataset: dict, path: Path) ->
   for j, dataset in enumerate(datasets):
     d = data[data["dataset"] == dataset]
     ax = axes[0, j]
-    sns.pointplot(data=d, x="activation", y="layers_to_trivial_capped", order=order, errorbar=CI,
+    sns.pointplot(data=d, x="activation", y="layers_to_trivial_capped", order=order, errorbar=CI, seed=SEED,
                   capsize=0.15, linestyle="none", ax=ax, color="black")
     sns.stripplot(data=d, x="activation", y="layers_to_trivial_capped", order=order, ax=ax,
                   alpha=0.35, jitter=0.15, color="tab:blue")
@@ -103,7 +103,7 @@ def layers_to_trivial(kept: pd.DataFrame, depth_by_dataset: dict, path: Path) ->
     ax.set_xlabel("")
     ax.set_ylabel("layers until every class\nis (1, 0, ...) (layers)" if j == 0 else "")
     ax = axes[1, j]
-    sns.barplot(data=d, x="activation", y="reached", order=order, errorbar=CI, capsize=0.15,
+    sns.barplot(data=d, x="activation", y="reached", order=order, errorbar=CI, seed=SEED, capsize=0.15,
                 ax=ax, color="tab:orange")
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("activation")

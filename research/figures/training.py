@@ -8,44 +8,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.collections import LineCollection, PolyCollection
 
+from research.figures.style import CI, SEED, activation_order, activation_palette, excluded_note, not_diverged, save
 from research.metrics import boundary
 from research.store import Store
 
-CI = ("ci", 95)
-
-
-def _activation_order(results: pd.DataFrame) -> list[str]:
-  """Activations in config order (results rows follow it)."""
-  return list(dict.fromkeys(results["activation"]))
-
-
-def _excluded_note(results: pd.DataFrame) -> str:
-  n = int(results["diverged"].sum())
-  return f" ({n} diverged models excluded)" if n else ""
-
-
-def _save(fig, path: Path) -> Path:
-  path.parent.mkdir(parents=True, exist_ok=True)
-  fig.savefig(path, dpi=120, bbox_inches="tight")
-  plt.close(fig)
-  return path
 
 
 def metric_by_activation(results: pd.DataFrame, metric: str, label: str, path: Path) -> Path:
   """One panel per data set: metric by activation, hue = width x depth, 95% CI over seeds."""
-  ok = results[~results["diverged"].astype(bool)].copy()
+  ok = not_diverged(results).copy()
   ok["architecture"] = "width " + ok["width"].astype(str) + ", depth " + ok["depth"].astype(str)
   g = sns.catplot(data=ok, x="activation", y=metric, hue="architecture", col="dataset", col_wrap=2,
-                  kind="point", errorbar=CI, order=_activation_order(results),
+                  kind="point", errorbar=CI, seed=SEED, order=activation_order(results["activation"]),
                   dodge=0.4 if ok["architecture"].nunique() > 1 else False,
                   height=4, aspect=1.3, capsize=0.1, linestyle="none", sharey=False)
   g.set_axis_labels("activation", label)
@@ -53,24 +33,24 @@ def metric_by_activation(results: pd.DataFrame, metric: str, label: str, path: P
   for ax in g.axes.flat:
     ax.tick_params(axis="x", rotation=20)
     ax.grid(axis="y", alpha=0.3)
-  g.figure.suptitle(f"{label} by activation, mean and 95% CI over seeds{_excluded_note(results)}", y=1.04)
-  return _save(g.figure, path)
+  g.figure.suptitle(f"{label} by activation, mean and 95% CI over seeds{excluded_note(results)}", y=1.04)
+  return save(g.figure, path)
 
 
 def training_curves(curves: pd.DataFrame, results: pd.DataFrame, path: Path) -> Path:
   """Test loss over steps per activation (95% CI over seeds), one panel per data set x width."""
-  ok_models = results.loc[~results["diverged"].astype(bool), ["unit", "model_index"]]
+  ok_models = not_diverged(results)[["unit", "model_index"]]
   data = curves.merge(ok_models, on=["unit", "model_index"])
   data = data.assign(architecture="width " + data["width"].astype(str) + ", depth " + data["depth"].astype(str))
   g = sns.relplot(data=data, x="step", y="test_loss", hue="activation", col="architecture",
-                  row="dataset", kind="line", errorbar=CI, hue_order=_activation_order(results),
+                  row="dataset", kind="line", errorbar=CI, seed=SEED, palette=activation_palette(results["activation"]),
                   height=3, aspect=1.3, facet_kws=dict(sharey=False))
   g.set_axis_labels("training step", "test cross-entropy (nats)")
   g.set_titles("{row_name} | {col_name}")
   for ax in g.axes.flat:
     ax.set_yscale("log")
-  g.figure.suptitle(f"Test loss during training, mean and 95% CI over seeds{_excluded_note(results)}", y=1.02)
-  return _save(g.figure, path)
+  g.figure.suptitle(f"Test loss during training, mean and 95% CI over seeds{excluded_note(results)}", y=1.02)
+  return save(g.figure, path)
 
 
 def decision_boundaries(store: Store, results: pd.DataFrame, path: Path) -> Path:
@@ -82,7 +62,7 @@ def decision_boundaries(store: Store, results: pd.DataFrame, path: Path) -> Path
       row = rows[rows["model_index"] == model_index].iloc[0]
       panels.append((row, arrays, k))
   keys = list(dict.fromkeys((r["dataset"], r["width"], r["depth"], r["lr"]) for r, _, _ in panels))
-  acts = _activation_order(results)
+  acts = activation_order(results["activation"])
   fig, axes = plt.subplots(len(keys), len(acts), figsize=(3.2 * len(acts), 3.2 * len(keys)),
                            squeeze=False)
   for ax in axes.flat:
@@ -108,7 +88,7 @@ def decision_boundaries(store: Store, results: pd.DataFrame, path: Path) -> Path
   fig.suptitle("Decision regions (shaded: predicted class; line: boundary; dots: training data), seed "
                f"{int(results['seed'].min()) if len(results) else 0}", y=1.0)
   fig.tight_layout()
-  return _save(fig, path)
+  return save(fig, path)
 
 
 def linear_regions(store: Store, results: pd.DataFrame, path: Path) -> Path | None:
@@ -150,12 +130,12 @@ def linear_regions(store: Store, results: pd.DataFrame, path: Path) -> Path | No
   fig.suptitle("Exact linear regions (colours) and decision boundary (black) after training, "
                "same seed and data per row", y=1.0)
   fig.tight_layout()
-  return _save(fig, path)
+  return save(fig, path)
 
 
 def sparsity_by_layer(results: pd.DataFrame, path: Path) -> Path:
   """Dead-unit fraction and inactive fraction per hidden layer, by activation (95% CI)."""
-  ok = results[~results["diverged"].astype(bool)]
+  ok = not_diverged(results)
   cols = [c for c in ok.columns if c.startswith(("dead_fraction_l", "inactive_fraction_l"))]
   long = ok.melt(id_vars=["dataset", "activation", "width", "depth", "seed"], value_vars=cols,
                  var_name="quantity", value_name="fraction").dropna(subset=["fraction"])
@@ -164,14 +144,14 @@ def sparsity_by_layer(results: pd.DataFrame, path: Path) -> Path:
       {"dead_fraction": "dead units (inactive on all training points)",
        "inactive_fraction": "inactive (unit, point) pairs"})
   g = sns.relplot(data=long, x="layer", y="fraction", hue="activation", style="quantity",
-                  col="dataset", kind="line", errorbar=CI, markers=True,
-                  hue_order=_activation_order(results), height=3.5, aspect=1.3)
+                  col="dataset", kind="line", errorbar=CI, seed=SEED, markers=True,
+                  palette=activation_palette(results["activation"]), height=3.5, aspect=1.3)
   g.set_axis_labels("hidden layer", "fraction")
   for ax in g.axes.flat:
     ax.set_xticks(sorted(long["layer"].unique()))
   g.figure.suptitle("Sparsity and dead units per layer on the training data, 95% CI over seeds and "
                     "architectures", y=1.03)
-  return _save(g.figure, path)
+  return save(g.figure, path)
 
 
 def plot_study(workdir: str | Path) -> list[Path]:

@@ -26,27 +26,32 @@ import numpy as np
 
 from research.metrics import boundary, decision_regions, regions, sparsity
 from research.models import dense_weights
-from research.train import ModelSpec, TrainResult, forward, graphdef_of, predict
+from research.train import ModelSpec, TrainResult, evaluate_batch, forward, graphdef_of, predict
 
 # Models evaluated at once on the dense grid; bounds peak memory (models x points x units).
 GRID_MODELS_PER_BATCH = 8
 
 FAMILIES: dict[str, Callable[["EvalContext"], list[dict]]] = {}
+# name -> fn(config.eval) raising ConfigError on a bad knob of that family (None: no knobs).
+FAMILY_VALIDATORS: dict[str, Callable | None] = {}
 # name -> regular expressions of the columns a family writes (checked by hypothesis validation
 # before anything runs); None where a family does not declare them.
 FAMILY_COLUMNS: dict[str, tuple[str, ...] | None] = {}
 
 
-def register_family(name: str, columns: tuple[str, ...] | None = None):
+def register_family(name: str, columns: tuple[str, ...] | None = None,
+                    validate: Callable | None = None):
   """Registers fn(ctx) -> one dict of columns per model of the unit (NaN where not computed).
 
   `columns`: regular expressions matching every column the family writes, e.g. "dead_fraction_l[0-9]+".
+  `validate`: fn(config.eval) that checks the family's own knobs (they have no silent defaults).
   """
   def wrap(fn):
     if name in FAMILIES:
       raise ValueError(f"metric family {name!r} is registered twice")
     FAMILIES[name] = fn
     FAMILY_COLUMNS[name] = columns
+    FAMILY_VALIDATORS[name] = validate
     return fn
   return wrap
 
@@ -70,11 +75,24 @@ def metric_families() -> dict[str, Callable]:
   return FAMILIES
 
 
-def check_families(names) -> None:
+def check_families(names, eval_config=None) -> None:
+  """Raises on an unknown family, two families writing one column, or (given config.eval) a bad
+  knob of a listed family."""
   valid = metric_families()
   for n in names:
     if n not in valid:
       raise ValueError(f"unknown metric family {n!r}; valid metric families: {', '.join(sorted(valid))}")
+  written = {}
+  for n in ("core", *names):
+    for pattern in FAMILY_COLUMNS[n] or ():
+      if pattern in written and written[pattern] != n:
+        raise ValueError(f"metric families {written[pattern]!r} and {n!r} both write {pattern!r}: "
+                         "list one of them")
+      written[pattern] = n
+  if eval_config is not None:
+    for n in dict.fromkeys(("core", *names)):
+      if FAMILY_VALIDATORS[n] is not None:
+        FAMILY_VALIDATORS[n](eval_config)
 
 
 @dataclasses.dataclass
@@ -212,7 +230,7 @@ def exact_region_columns(ctx: EvalContext) -> list[dict]:
       continue
     data = ctx.data(i)
     kernels, biases = ctx.weights(i)
-    r = regions.enumerate_regions(kernels, biases, _row_pwl(ctx, i), np.asarray(data.domain),
+    r = regions.enumerate_regions(kernels, biases, row_pwl(ctx, i), np.asarray(data.domain),
                                   activation_name=ctx.spec.activation.name)
     if np.isfinite(r.num_regions):
       d = _distance_to_segments(data.x_test, r.boundary_segments)
@@ -247,7 +265,7 @@ def plane_topology_columns(ctx: EvalContext) -> list[dict]:
   metrics = []
   for i in range(len(ctx.rows)):
     counts = {c: float("nan") for c in range(first.num_classes)}
-    pwl = _row_pwl(ctx, i)
+    pwl = row_pwl(ctx, i)
     if ctx.expensive(i) and first.x_train.shape[1] == 2 and pwl is not None:
       kernels, biases = ctx.weights(i)
       counts, _ = decision_regions.plane_components(kernels, biases, pwl, np.asarray(ctx.data(i).domain),
@@ -258,7 +276,13 @@ def plane_topology_columns(ctx: EvalContext) -> list[dict]:
   return metrics
 
 
-def _row_pwl(ctx: EvalContext, i: int):
+def unit_domain(ctx: EvalContext):
+  """(D, 2) box holding the domain of every data instance of the unit (one box for all seeds)."""
+  boxes = np.stack([np.asarray(d.domain, np.float64) for d in ctx.instances])
+  return np.stack([boxes[:, :, 0].min(0), boxes[:, :, 1].max(0)], 1)
+
+
+def row_pwl(ctx: EvalContext, i: int):
   """The pieces of model i's activation at its row's slope; None where exact regions do not apply."""
   act = ctx.spec.activation
   # PReLU learns one slope per layer; the enumeration takes one activation for every layer.
@@ -308,6 +332,17 @@ def domain_grid(domain, resolution: int) -> tuple[np.ndarray, tuple[int, ...]]:
   axes = [lo + (hi - lo) * (np.arange(per_axis) + 0.5) / per_axis for lo, hi in domain]
   points = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
   return points, (per_axis,) * len(domain)
+
+
+def fit_at(spec: ModelSpec, params, rest, data: dict[str, np.ndarray], data_index: np.ndarray) -> list[dict]:
+  """Per model: train/test loss and accuracy of the given parameters (e.g. at a checkpoint)."""
+  out = {}
+  for split in ("train", "test"):
+    loss, acc = jax.device_get(evaluate_batch(params, rest, jnp.asarray(data[f"x_{split}"]),
+                                              jnp.asarray(data[f"y_{split}"]), jnp.asarray(data_index),
+                                              graphdef=graphdef_of(spec)))
+    out[f"{split}_loss"], out[f"{split}_acc"] = loss, acc
+  return [{k: float(v[i]) for k, v in out.items()} for i in range(len(data_index))]
 
 
 def evaluate_unit(config, spec: ModelSpec, result: TrainResult, rows: list[dict], data_index: np.ndarray,

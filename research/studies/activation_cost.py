@@ -13,28 +13,19 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
-import matplotlib
-
-matplotlib.use("Agg")  # files only
-import matplotlib.pyplot as plt
-from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
 import ml_collections
 import numpy as np
 import pandas as pd
 
-from research import provenance
 from research.activations import Activation, ActivationKind, parse_activation
-from research.cli import usage_error
 from research.hypotheses import markdown_table
-from research.report import write_report
-from research.store import atomic_write_csv, atomic_write_json
+from research.study import ReportContent, RunContext, Study
 from research.train import ModelSpec, forward, graphdef_of, init_model, loss_and_accuracy
 from research.validation import ConfigError, fail, check_float, check_int, check_sequence
 
@@ -234,51 +225,6 @@ def summarise(timings: pd.DataFrame, setup: pd.DataFrame, config) -> pd.DataFram
   return summary.assign(activation_share_est=share)
 
 
-# ----------------------------------------------------------------------------- figures
-
-def ratio_figure(summary: pd.DataFrame, min_effect: float, path: Path) -> Path:
-  """Per benchmark: median time relative to adjacent ReLU, min-max (thin) and quartile (thick) bars."""
-  names = list(dict.fromkeys(summary["benchmark"]))
-  acts = list(dict.fromkeys(summary["activation"]))
-  fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 0.35 * len(acts) + 1.8),
-                           sharey=True, squeeze=False)
-  y = np.arange(len(acts))
-  for ax, name in zip(axes[0], names):
-    s = summary[summary["benchmark"] == name].set_index("activation").loc[acts]
-    ax.hlines(y, s["ratio_min"], s["ratio_max"], color="C0", linewidth=1, label="min-max over rounds")
-    ax.hlines(y, s["ratio_q25"], s["ratio_q75"], color="C0", linewidth=5, alpha=0.5,
-              label="middle half of rounds")
-    ax.plot(s["ratio_to_relu"], y, "o", color="C0", label="median")
-    ax.axvline(1.0, color="k", linewidth=1)
-    ax.axvline(1 + min_effect, color="crimson", linestyle="--", linewidth=1, label=f"ReLU + {min_effect:.0%}")
-    ax.set_xscale("log")  # slower and faster by the same factor look alike; bursts stay readable
-    low, high = s["ratio_min"].min() / 1.2, s["ratio_max"].max() * 1.2
-    ax.set_xlim(low, high)
-    ax.xaxis.set_major_locator(FixedLocator([v for v in 2.0 ** np.arange(-6, 7) if low <= v <= high]))
-    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(y)
-    ax.set_yticklabels(acts)
-    ax.invert_yaxis()
-    ax.set_xlabel("time per call / adjacent ReLU's (ratio, log scale)")
-    ax.set_title(_benchmark_label(name, summary), fontsize=9)
-    ax.grid(axis="x", alpha=0.3, which="both")
-  axes[0, 0].set_ylabel("activation")
-  axes[0, -1].legend(fontsize=7, loc="lower right")
-  fig.suptitle("Cost relative to the ReLU timings just before and after, over rounds", y=1.02)
-  fig.tight_layout()
-  path.parent.mkdir(parents=True, exist_ok=True)
-  fig.savefig(path, dpi=120, bbox_inches="tight")
-  plt.close(fig)
-  return path
-
-
-def _benchmark_label(name: str, summary: pd.DataFrame) -> str:
-  relu = summary[(summary["benchmark"] == name) & (summary["activation"] == REFERENCE)]["median_s"]
-  what = "bare activation, forward + grad" if name == ELEMENTWISE else f"training step '{name}'"
-  return f"{what}\nReLU: {1e3 * float(relu.iloc[0]):.3g} ms per call"
-
-
 # ----------------------------------------------------------------------------- report
 
 def _setting(config) -> str:
@@ -343,9 +289,9 @@ def findings(summary: pd.DataFrame) -> list[str]:
   return lines
 
 
-def write_study_report(config, workdir: Path, figures: list[Path]) -> tuple[Path, Path]:
-  summary = pd.read_csv(workdir / "summary.csv")
-  caveats = [
+def report(ctx: RunContext) -> ReportContent:
+  summary = ctx.tables["summary"]
+  caveats = (
       "One machine, one run: other processes shared the CPU; interleaving spreads their load over "
       "every activation, and the min-max ranges show how much it moved the times.",
       "XLA fuses the activation into neighbouring operations, so its cost inside a step is not the "
@@ -354,35 +300,37 @@ def write_study_report(config, workdir: Path, figures: list[Path]) -> tuple[Path
       "With JAX's persistent compilation cache on (see Setting), a program compiled by an earlier run "
       "is loaded from disk: compile_s is then the load time, not the compile time.",
       "prelu's step also updates its learned slope; hard_tanh, abs and identity are reference points.",
-  ]
-  return write_report(workdir, title=f"Study: {config.study}", question=config.question,
-                      setting=_setting(config), figures=figures, caveats=caveats,
-                      extra_markdown=_verdict_markdown(summary), findings=findings(summary))
+  )
+  return ReportContent(setting=_setting(ctx.config), extra_markdown=_verdict_markdown(summary),
+                       caveats=caveats, findings=tuple(findings(summary)))
 
 
-# ----------------------------------------------------------------------------- entry
+# ----------------------------------------------------------------------------- the study
 
-def run(config, workdir: str | Path, *, draw: bool = True, progress: bool = True) -> int:
-  """Measures, writes timings.csv, summary.csv, the figure and the report; returns the exit status."""
-  workdir = Path(workdir)
-  try:
-    validate(config)
-    workdir.mkdir(parents=True, exist_ok=True)
-  except (ConfigError, OSError) as e:
-    usage_error(str(e).splitlines()[0])
-  timings, setup = measure(config, progress)
-  summary = summarise(timings, setup, config)
-  atomic_write_json(workdir / "config.json", dict(config=config.to_dict(), provenance=provenance.collect()))
-  atomic_write_csv(workdir / "timings.csv", timings)
-  atomic_write_csv(workdir / "summary.csv", summary)
-  print(summary[["benchmark", "activation", "median_s", "ratio_to_relu", "verdict"]].to_string(
-      index=False, float_format=lambda v: f"{v:.4g}"))
-  if draw:
-    figure = ratio_figure(pd.read_csv(workdir / "summary.csv"), config.min_effect,
-                          workdir / "figures" / "time_relative_to_relu.png")
-    print(f"figure: {figure}")
-    md, page = write_study_report(config, workdir, [figure])
-    print(f"report: {md} and {page}")
-  print(f"{workdir}: {len(summary)} (benchmark, activation) pairs timed; results in "
-        f"{workdir / 'summary.csv'}", file=sys.stdout)
-  return 0
+def compute(ctx: RunContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+  """(timings, setup): every measurement, and the compile and warm-up times."""
+  return measure(ctx.config, ctx.progress)
+
+
+def tables(ctx: RunContext) -> dict[str, pd.DataFrame]:
+  timings, setup = ctx.computed
+  return dict(timings=timings, summary=summarise(timings, setup, ctx.config))
+
+
+def console(ctx: RunContext) -> str:
+  return ctx.tables["summary"][["benchmark", "activation", "median_s", "ratio_to_relu", "verdict"]].to_string(
+      index=False, float_format=lambda v: f"{v:.4g}")
+
+
+def figures(ctx: RunContext) -> list[Path]:
+  from research.figures.activation_cost import draw_figures
+  return draw_figures(ctx.workdir, ctx.config.min_effect)
+
+
+STUDY = Study(
+    name="activation_cost",
+    question="Is ReLU cheaper to compute than the other activations, in a compiled MLP training step "
+             "and on its own, and is the difference visible next to the matrix products?",
+    answers=("Cost: ReLU is cheaper to compute.",),
+    order=70, validate=validate, sweep=lambda c: None, compute=compute, tables=tables,
+    figures=figures, report=report, console=console, conditions={})

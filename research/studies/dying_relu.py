@@ -16,26 +16,20 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import matplotlib
-
-matplotlib.use("Agg")  # files only
-import matplotlib.pyplot as plt
 import ml_collections
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from research import provenance
-from research.cli import run_sweep_study
 from research.hypotheses import markdown_table
 from research.metrics.sparsity import born_dead_closed_form
 from research.models import RAI_SIGMA
-from research.report import write_report
 from research.store import atomic_write_csv, atomic_write_json, stable_hash
-from research.study_report import describe_setting, evaluate_study_hypotheses
+from research.study import ReportContent, RunContext, Study
+from research.study_report import describe_setting
+from research.sweep import not_diverged
 from research.validation import fail, check_float, check_int, check_sequence, validate_study_config
 
-CI = ("ci", 95)
 LU_DEPTH = 10
 # Lu et al. (2020), 10-layer ReLU networks with symmetric (He) init: approximate reported values.
 LU_REPORTED = {3: (0.6, "about 60%"), 5: (0.1, "over 10%"), 10: (0.01, "under 1%")}
@@ -211,124 +205,11 @@ def compute_born_dead(config, workdir: Path, progress: bool) -> pd.DataFrame:
   return table
 
 
-# ----------------------------------------------------------------------------- figures
-
-def _save(fig, path: Path) -> Path:
-  path.parent.mkdir(parents=True, exist_ok=True)
-  fig.savefig(path, dpi=120, bbox_inches="tight")
-  plt.close(fig)
-  return path
-
-
-def born_dead_heatmaps(table: pd.DataFrame, path: Path) -> Path:
-  """P(born dead) on the domain, depth x width, one annotated panel per initialisation."""
-  data = table[table["place"] == DOMAIN]
-  inits = list(dict.fromkeys(data["init"]))
-  fig, axes = plt.subplots(1, len(inits), figsize=(0.75 * data["width"].nunique() * len(inits) + 2, 5),
-                           squeeze=False)
-  for ax, init in zip(axes[0], inits):
-    grid = data[data["init"] == init].pivot(index="depth", columns="width", values="p_born_dead")
-    sns.heatmap(grid, ax=ax, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="rocket_r",
-                annot_kws=dict(fontsize=8), cbar_kws=dict(label="P(born dead)"))
-    ax.invert_yaxis()  # depth grows upwards
-    ax.set_xlabel("hidden width (units per layer)")
-    ax.set_ylabel("depth (hidden layers)")
-    ax.set_title(f"init {init}")
-  n = int(data["num_inits"].iloc[0])
-  fig.suptitle(f"Born-dead probability over the input domain, {n} random networks per cell", y=1.02)
-  fig.tight_layout()
-  return _save(fig, path)
-
-
-def born_dead_vs_width(table: pd.DataFrame, depth: int, path: Path) -> Path:
-  """P(born dead) vs width at one depth: estimates (95% Wilson CI), closed form, Lu et al."""
-  data = table[table["depth"] == depth].sort_values("width")
-  fig, ax = plt.subplots(figsize=(7.5, 4.8))
-  styles = {DOMAIN: "-", SINGLE: ":"}
-  for (init, place), g in data.groupby(["init", "place"], sort=False):
-    yerr = np.clip([g["p_born_dead"] - g["ci_low"], g["ci_high"] - g["p_born_dead"]], 0, None)
-    ax.errorbar(g["width"], g["p_born_dead"], yerr=yerr, linestyle=styles[place], marker="o", markersize=4,
-                capsize=3, label=f"{init}, {'whole domain' if place == DOMAIN else 'single input'}")
-  widths = np.arange(data["width"].min(), data["width"].max() + 1)
-  ax.plot(widths, [born_dead_closed_form(int(w), depth) for w in widths], color="k", linewidth=1,
-          label=r"closed form $1-(1-2^{-N})^L$ (single input)")
-  if depth == LU_DEPTH:
-    lw = [w for w in LU_REPORTED if data["width"].min() <= w <= data["width"].max()]
-    ax.scatter(lw, [LU_REPORTED[w][0] for w in lw], marker="X", s=120, color="crimson", zorder=5,
-               label="Lu et al., reported (approximate)")
-  ax.set_xscale("log", base=2)
-  ax.set_xticks(sorted(data["width"].unique()))
-  ax.set_xticklabels(sorted(data["width"].unique()))
-  ax.set_xlabel("hidden width (units per layer, log scale)")
-  ax.set_ylabel("P(born dead) (fraction of random inits)")
-  ax.set_ylim(-0.02, 1.02)
-  ax.grid(alpha=0.3)
-  ax.legend(fontsize=8)
-  ax.set_title(f"Born-dead probability at depth {depth}, 95% Wilson intervals")
-  return _save(fig, path)
-
-
-def _ok(results: pd.DataFrame) -> pd.DataFrame:
-  return results[~results["diverged"].astype(bool)]
-
-
-def dead_fraction_heatmap(results: pd.DataFrame, path: Path) -> Path:
-  """Mean dead-unit fraction after training, learning rate x width, per activation and data set."""
-  ok = _ok(results)
-  acts, sets = list(dict.fromkeys(results["activation"])), list(dict.fromkeys(results["dataset"]))
-  fig, axes = plt.subplots(len(sets), len(acts), figsize=(4.8 * len(acts), 3.2 * len(sets)), squeeze=False)
-  for i, dataset in enumerate(sets):
-    for j, act in enumerate(acts):
-      cell = ok[(ok["dataset"] == dataset) & (ok["activation"] == act)]
-      grid = cell.pivot_table(index="lr", columns="width", values="dead_fraction", aggfunc="mean")
-      sns.heatmap(grid, ax=axes[i, j], annot=True, fmt=".2f", vmin=0, vmax=1, cmap="rocket_r",
-                  cbar_kws=dict(label="dead-unit fraction"))
-      axes[i, j].set_xlabel("hidden width (units per layer)")
-      axes[i, j].set_ylabel("Adam learning rate")
-      axes[i, j].set_title(f"{act} on {dataset}")
-  n = int(results["diverged"].sum())
-  fig.suptitle("Units inactive on every training point after training, mean over seeds"
-               + (f" ({n} diverged models excluded)" if n else ""), y=1.02)
-  fig.tight_layout()
-  return _save(fig, path)
-
-
-def accuracy_vs_width(results: pd.DataFrame, path: Path) -> Path:
-  """Test accuracy vs width by activation, one panel per data set x learning rate (95% CI)."""
-  ok = _ok(results)
-  g = sns.relplot(data=ok, x="width", y="test_acc", hue="activation", col="lr", row="dataset",
-                  kind="line", errorbar=CI, marker="o", height=3.2, aspect=1.2,
-                  hue_order=list(dict.fromkeys(results["activation"])))
-  g.set_axis_labels("hidden width (units per layer, log scale)", "test accuracy (fraction)")
-  g.set_titles("{row_name}, learning rate {col_name}")
-  widths = sorted(ok["width"].unique())
-  for ax in g.axes.flat:
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(widths)
-    ax.set_xticklabels(widths)
-    ax.grid(alpha=0.3)
-  n = int(results["diverged"].sum())
-  g.figure.suptitle("Test accuracy vs width, mean and 95% CI over seeds"
-                    + (f" ({n} diverged models excluded)" if n else ""), y=1.03)
-  return _save(g.figure, path)
-
-
-def draw_figures(workdir: Path, curve_depth: int) -> list[Path]:
-  """Every figure of the study, from born_dead.csv and trained/results.csv."""
-  table = pd.read_csv(workdir / "born_dead.csv")
-  results = pd.read_csv(workdir / "trained" / "results.csv")
-  figs = workdir / "figures"
-  return [born_dead_heatmaps(table, figs / "born_dead_heatmaps.png"),
-          born_dead_vs_width(table, curve_depth, figs / "born_dead_vs_width.png"),
-          dead_fraction_heatmap(results, figs / "dead_fraction_heatmap.png"),
-          accuracy_vs_width(results, figs / "accuracy_vs_width.png")]
-
-
 # ----------------------------------------------------------------------------- report
 
 def accuracy_gap_table(results: pd.DataFrame) -> pd.DataFrame:
   """Mean paired LeakyReLU - ReLU test accuracy and mean dead fractions per width x lr."""
-  ok = _ok(results)
+  ok = not_diverged(results)
   keys = ["dataset", "width", "depth", "lr", "seed"]
   relu = ok[ok["activation"] == "relu"].set_index(keys)
   leaky = ok[ok["activation"] != "relu"].set_index(keys)
@@ -356,7 +237,7 @@ def _setting(config) -> str:
   ])
 
 
-def _caveats(config, results: pd.DataFrame, notes: list[str], failed: list[str]) -> list[str]:
+def _caveats(config, results: pd.DataFrame) -> list[str]:
   b = config.born_dead
   caveats = [
       "The domain is represented by a grid: a layer dead on every grid point may be alive between "
@@ -374,7 +255,7 @@ def _caveats(config, results: pd.DataFrame, notes: list[str], failed: list[str])
   if n_div:
     caveats.append(f"{n_div} of {len(results)} trained models diverged; excluded from figures, tables "
                    "and statistics")
-  return caveats + notes + [f"unit failed: {f}" for f in failed]
+  return caveats
 
 
 def findings(table: pd.DataFrame, results: pd.DataFrame, depth: int) -> list[str]:
@@ -395,7 +276,7 @@ def findings(table: pd.DataFrame, results: pd.DataFrame, depth: int) -> list[str
     gap = (single["p_born_dead"] - single["closed_form"]).abs().max()
     lines.append(f"He, single input vs the closed form 1 - (1 - 2^-N)^L: the closed form lies in the 95% "
                  f"interval in {inside} of {len(single)} cells; largest difference {gap:.3f}")
-  ok = _ok(results)
+  ok = not_diverged(results)
   dead = ok.groupby(["activation", "lr"], sort=False)["dead_fraction"].mean()
   for act in dict.fromkeys(ok["activation"]):
     lines.append(f"After training, mean dead-unit fraction of {act} by learning rate: "
@@ -410,10 +291,8 @@ def findings(table: pd.DataFrame, results: pd.DataFrame, depth: int) -> list[str
   return lines
 
 
-def write_study_report(config, workdir: Path, figures: list[Path], failed: list[str]) -> tuple[Path, Path]:
-  table = pd.read_csv(workdir / "born_dead.csv")
-  results = pd.read_csv(workdir / "trained" / "results.csv")
-  verdicts, notes = evaluate_study_hypotheses(config.study, results)
+def report(ctx: RunContext) -> ReportContent:
+  config, table, results = ctx.config, ctx.computed, ctx.results
   depth = config.born_dead.lu_depth
   curve = table[table["depth"] == depth].pivot_table(index="width", columns=["init", "place"],
                                                       values="p_born_dead")
@@ -428,28 +307,31 @@ def write_study_report(config, workdir: Path, figures: list[Path], failed: list[
       "Means over data sets and paired seeds (same seed: same data draw and initial key).", "",
       markdown_table(accuracy_gap_table(results)),
   ])
-  return write_report(workdir, title=f"Study: {config.study}", question=config.question,
-                      setting=_setting(config), verdicts=verdicts, figures=figures,
-                      caveats=_caveats(config, results, notes, failed), extra_markdown=extra,
-                      findings=findings(table, results, depth))
+  return ReportContent(setting=_setting(config), extra_markdown=extra,
+                       caveats=tuple(_caveats(config, results)), findings=tuple(findings(table, results, depth)))
 
 
-# ----------------------------------------------------------------------------- entry
+# ----------------------------------------------------------------------------- the study
 
-def run(config, workdir: str | Path, *, overwrite: bool = False, draw: bool = True,
-        progress: bool = True) -> int:
-  """The whole study; returns the exit status (2 on bad config or workdir, before any compute)."""
-  def finish(workdir: Path, summary, start):
-    table = compute_born_dead(config, workdir, progress)
-    lu = lu_comparison(table)
-    if len(lu):
-      print("Born dead at depth 10, ours next to Lu et al.:")
-      print(lu.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    if draw:
-      figures = draw_figures(workdir, config.born_dead.lu_depth)
-      for path in figures:
-        print(f"figure: {path}")
-      md, page = write_study_report(config, workdir, figures, summary.failed_units)
-      print(f"report: {md} and {page}")
-  return run_sweep_study(config, workdir, finish, validate=validate, sweep_config=training_config,
-                         sweep_subdir="trained", overwrite=overwrite, progress=progress)
+def compute(ctx: RunContext) -> pd.DataFrame:
+  table = compute_born_dead(ctx.config, ctx.workdir, ctx.progress)
+  lu = lu_comparison(table)
+  if len(lu):
+    print("Born dead at depth 10, ours next to Lu et al.:")
+    print(lu.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+  return table
+
+
+def figures(ctx: RunContext) -> list[Path]:
+  from research.figures.dying_relu import draw_figures
+  return draw_figures(ctx.workdir, ctx.config.born_dead.lu_depth)
+
+
+STUDY = Study(
+    name="dying_relu",
+    question="How often are ReLU networks born dead, and do dead units after training cost accuracy?",
+    answers=("Width makes death harmless: the chance that a ReLU net is dead at initialisation falls "
+             "with width and rises with depth (Lu et al.).",
+             "Over-parameterisation: losing some units costs little."),
+    order=10, validate=validate, sweep=training_config, sweep_subdir="trained", compute=compute,
+    figures=figures, report=report)

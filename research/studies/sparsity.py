@@ -10,7 +10,6 @@ the probes family's `_l{h}` columns.
 
 from __future__ import annotations
 
-import time
 import warnings
 from pathlib import Path
 
@@ -18,15 +17,12 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from research.cli import run_sweep_study
 from research.hypotheses import markdown_table
 from research.metrics.layer_probes import QUANTITIES
-from research.report import write_report
-from research.store import atomic_write_csv
 from research.studies import fit as fitting
-from research.studies.figure_style import activation_order
-from research.studies.sparsity_figures import draw_figures
-from research.study_report import describe_setting, evaluate_study_hypotheses
+from research.study import ReportContent, RunContext, Study, timing_line
+from research.study_report import describe_setting
+from research.sweep import not_diverged
 from research.validation import fail, check_float, validate_study_config
 
 IDS = ("dataset", "activation", "width", "depth", "seed")
@@ -50,7 +46,7 @@ def validate(config) -> None:
 
 def layer_table(results: pd.DataFrame) -> pd.DataFrame:
   """One row per model and layer (0 = input): sparsity (hidden layers only) and probe columns."""
-  ok = results[~results["diverged"].fillna(False).astype(bool)]
+  ok = not_diverged(results)
   frames = []
   for depth, rows in ok.groupby("depth", sort=False):
     for layer in range(int(depth) + 1):
@@ -71,7 +67,7 @@ def model_table(results: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
   """One row per model: whole-network sparsity and the mean probe accuracy of its hidden layers."""
   hidden = layers[layers["layer"] > 0]
   mean_probe = hidden.groupby(list(IDS), sort=False)["probe_acc"].mean().rename("probe_acc_hidden_mean")
-  ok = results[~results["diverged"].fillna(False).astype(bool)]
+  ok = not_diverged(results)
   cols = [*IDS, "train_acc", "test_acc", "inactive_fraction", "dead_fraction", "hoyer_sparsity",
           "probe_acc_last", "collapse_last"]
   return ok[[c for c in cols if c in ok]].merge(mean_probe.reset_index(), on=list(IDS), how="left")
@@ -105,7 +101,7 @@ def spearman_table(models: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame:
   for unit, table_name, x, y in CORRELATIONS:
     table = tables[table_name]
     for dataset, d in table.groupby("dataset", sort=False):
-      groups = [(a, d[d["activation"] == a]) for a in activation_order(d["activation"])]
+      groups = [(a, d[d["activation"] == a]) for a in dict.fromkeys(d["activation"])]
       for act, g in groups + [("all pooled", d)]:
         rho, p = spearman(g[x].to_numpy(float), g[y].to_numpy(float))
         rows.append(dict(dataset=dataset, activation=act, over=unit, sparsity=x, separability=y,
@@ -117,24 +113,20 @@ def layer_means(layers: pd.DataFrame) -> pd.DataFrame:
   """Mean per data set, activation and layer of sparsity and probe accuracy (for the report)."""
   cols = ["inactive_fraction", "dead_fraction", "probe_acc", "collapse"]
   out = layers.groupby(["dataset", "activation", "layer"], sort=False)[cols].mean().reset_index()
-  rank = {"dataset": {d: i for i, d in enumerate(dict.fromkeys(out["dataset"]))},  # config order
-          "activation": {a: i for i, a in enumerate(activation_order(out["activation"]))}}
+  # Data sets and activations in config order (the groupby kept it), then layers.
+  rank = {c: {v: i for i, v in enumerate(dict.fromkeys(out[c]))} for c in ("dataset", "activation")}
   return out.sort_values(["dataset", "activation", "layer"], kind="stable",
                          key=lambda s: s.map(rank[s.name]) if s.name in rank else s)
 
 
-def write_tables(workdir: Path) -> dict[str, pd.DataFrame]:
-  """layers.csv, models.csv, spearman.csv and fit_summary.csv in the workdir."""
-  results = pd.read_csv(workdir / "results.csv")
-  layers = layer_table(results)
-  models = model_table(results, layers)
+def tables(ctx: RunContext) -> dict[str, pd.DataFrame]:
+  """layers, models, spearman and fit_summary (written as CSV by the runner)."""
+  layers = layer_table(ctx.results)
+  models = model_table(ctx.results, layers)
   # No run is dropped here: sparsity and separability are properties of every trained network;
   # the table shows how well each cell fits its data, to read the probe accuracies against.
-  tables = dict(layers=layers, models=models, spearman=spearman_table(models, layers),
-                fit_summary=fitting.fit_table(results, 1.0))
-  for name, frame in tables.items():
-    atomic_write_csv(workdir / f"{name}.csv", frame)
-  return tables
+  return dict(layers=layers, models=models, spearman=spearman_table(models, layers),
+              fit_summary=fitting.fit_table(ctx.results, 1.0))
 
 
 def spearman_wide(table: pd.DataFrame) -> pd.DataFrame:
@@ -149,11 +141,9 @@ def spearman_wide(table: pd.DataFrame) -> pd.DataFrame:
   return wide.loc[list(rows.itertuples(index=False, name=None)), columns].reset_index()
 
 
-def write_study_report(config, workdir: Path, tables: dict, figures: list[Path], failed: list[str],
-                       timing: str = "") -> tuple[Path, Path]:
-  """report.md and report.html: verdicts, correlations, per-layer means, figures and caveats."""
-  results = pd.read_csv(workdir / "results.csv")
-  verdicts, notes = evaluate_study_hypotheses(config.study, results)
+def report(ctx: RunContext) -> ReportContent:
+  """Correlations, per-layer means, the fit table and the caveats."""
+  config, tables, results = ctx.config, ctx.tables, ctx.results
   fit = tables["fit_summary"]
   extra = ["## Does sparser mean more separable?", "",
            "Spearman rank correlation (scipy.stats.spearmanr) of sparsity with linear-probe accuracy, "
@@ -169,7 +159,7 @@ def write_study_report(config, workdir: Path, tables: dict, figures: list[Path],
            markdown_table(layer_means(tables["layers"])), "",
            "## Training fit", "", "Every run counts here; `not_fit`: runs below 100% training "
            "accuracy.", "", markdown_table(fit.drop(columns=["dropped", "kept"])), ""]
-  caveats = list(notes)
+  caveats = []
   n_div = int(results["diverged"].fillna(False).astype(bool).sum())
   if n_div:
     caveats.append(f"{n_div} of {len(results)} models diverged; they are excluded everywhere")
@@ -184,29 +174,22 @@ def write_study_report(config, workdir: Path, tables: dict, figures: list[Path],
                  "measure the separability of the representation of the data the network saw.")
   caveats.append("Correlations across layers mix depth with sparsity: both change with the layer "
                  "index; the per-model rows compare whole networks at one depth.")
-  caveats += [f"unit failed: {f}" for f in failed]
-  setting = describe_setting(config)
-  if timing:
-    setting += f"\n- {timing}"
-  return write_report(workdir, title="Study: sparsity", question=config.question, setting=setting,
-                      verdicts=verdicts, figures=figures, caveats=caveats,
-                      extra_markdown="\n".join(extra))
+  setting = describe_setting(config) + "\n- " + timing_line(ctx, "training, probes, tables, figures")
+  return ReportContent(setting=setting, extra_markdown="\n".join(extra), caveats=tuple(caveats))
 
 
-def run(config, workdir: str | Path, *, overwrite: bool = False, draw: bool = True,
-        progress: bool = True) -> int:
-  """The whole study; returns the exit status (2 on a bad config or workdir, before any compute)."""
-  def finish(workdir: Path, summary, start: float) -> None:
-    tables = write_tables(workdir)
-    model_rows = tables["spearman"][tables["spearman"]["over"] == "models"]
-    print(model_rows.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    figures = draw_figures(workdir) if draw else []
-    for path in figures:
-      print(f"figure: {path}")
-    timing = (f"this run took {time.perf_counter() - start:.0f} s of wall time (training, probes, "
-              f"tables, figures); {summary.skipped_units} units were resumed from disk")
-    md, page = write_study_report(config, workdir, tables, figures, summary.failed_units, timing)
-    print(f"report: {md} and {page}")
+def console(ctx: RunContext) -> str:
+  rows = ctx.tables["spearman"][ctx.tables["spearman"]["over"] == "models"]
+  return rows.to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
-  return run_sweep_study(config, workdir, finish, validate=validate, overwrite=overwrite,
-                         progress=progress)
+
+def figures(ctx: RunContext) -> list[Path]:
+  from research.figures.sparsity import draw_figures
+  return draw_figures(ctx.workdir)
+
+
+STUDY = Study(
+    name="sparsity",
+    question="Is ReLU sparser than LeakyReLU, and do sparser layers separate the classes better?",
+    answers=("Sparsity helps representation: zeroed units give sparse codes that separate classes.",),
+    order=40, validate=validate, tables=tables, figures=figures, report=report, console=console)

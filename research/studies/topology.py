@@ -12,19 +12,15 @@ any dimension; with a 2-D-only grid its units fail and are reported as failed un
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from research.cli import run_sweep_study
 from research.hypotheses import markdown_table
-from research.report import write_report
-from research.store import atomic_write_csv
 from research.studies import fit as fitting
-from research.studies.topology_figures import activation_order, draw_figures
-from research.study_report import describe_setting, evaluate_study_hypotheses
+from research.study import ReportContent, RunContext, Study, timing_line
+from research.study_report import describe_setting
 from research.validation import fail, check_float, check_int, validate_study_config
 
 # Naitzat, Zhitnikov, Lim (JMLR 2020), the protocol this study compresses (shared/RESEARCH.md).
@@ -83,8 +79,8 @@ def topology_summary(kept: pd.DataFrame) -> pd.DataFrame:
                      layers_to_trivial_capped_mean=d["layers_to_trivial_capped"].mean()))
   out = pd.DataFrame(rows)
   if len(out):
-    rank = {"dataset": {d: i for i, d in enumerate(dict.fromkeys(out["dataset"]))},  # config order
-            "activation": {a: i for i, a in enumerate(activation_order(out["activation"]))}}
+    # Data sets and activations in config order (the groupby kept it), then width and depth.
+    rank = {c: {v: i for i, v in enumerate(dict.fromkeys(out[c]))} for c in ("dataset", "activation")}
     out = out.sort_values(cells, kind="stable", key=lambda s: s.map(rank[s.name]) if s.name in rank
                           else s).reset_index(drop=True)
   return out
@@ -109,17 +105,14 @@ def input_check(betti: pd.DataFrame, config) -> pd.DataFrame:
   return pd.DataFrame(rows)
 
 
-def write_tables(config, workdir: Path) -> dict[str, pd.DataFrame]:
-  """fit_summary.csv, kept_runs.csv, betti_per_layer.csv and topology_summary.csv in the workdir."""
-  results = pd.read_csv(workdir / "results.csv")
-  threshold = config.eval.min_train_acc
-  tables = dict(fit_summary=fitting.fit_table(results, threshold),
-                kept_runs=fitting.kept_runs(results, threshold))
-  tables["betti_per_layer"] = betti_long(tables["kept_runs"])
-  tables["topology_summary"] = topology_summary(tables["kept_runs"])
-  for name, frame in tables.items():
-    atomic_write_csv(workdir / f"{name}.csv", frame)
-  return tables
+def tables(ctx: RunContext) -> dict[str, pd.DataFrame]:
+  """fit_summary, kept_runs, betti_per_layer and topology_summary (written as CSV by the runner)."""
+  threshold = ctx.config.eval.min_train_acc
+  out = dict(fit_summary=fitting.fit_table(ctx.results, threshold),
+             kept_runs=fitting.kept_runs(ctx.results, threshold))
+  out["betti_per_layer"] = betti_long(out["kept_runs"])
+  out["topology_summary"] = topology_summary(out["kept_runs"])
+  return out
 
 
 def deviations(config) -> list[str]:
@@ -163,11 +156,10 @@ def _setting(config, timing: str) -> str:
   return "\n".join(lines)
 
 
-def write_study_report(config, workdir: Path, tables: dict, figures: list[Path], failed: list[str],
-                       timing: str = "") -> tuple[Path, Path]:
-  """report.md and report.html: verdicts on the kept runs, tables, figures and caveats."""
+def report(ctx: RunContext) -> ReportContent:
+  """Verdicts on the kept runs, the fit and per-layer tables, and the caveats."""
+  config, tables, verdicts = ctx.config, ctx.tables, ctx.verdicts
   kept, fit = tables["kept_runs"], tables["fit_summary"]
-  verdicts, notes = evaluate_study_hypotheses(config.study, kept)
   extra = ["## Runs kept", "", f"Runs with training accuracy below {config.eval.min_train_acc:g} "
            "or diverged are dropped (Naitzat et al. keep only networks that fit their data).", "",
            markdown_table(fit), "", "## Topology per layer", "",
@@ -181,7 +173,7 @@ def write_study_report(config, workdir: Path, tables: dict, figures: list[Path],
     extra += ["The measurement at the input (layer 0) against the true Betti numbers of each class "
               "(kept runs that read them exactly; a miss is a sampling artefact of k, the scale and "
               "the point count, and it carries into the hidden layers):", "", markdown_table(check), ""]
-  caveats = fitting.dropped_caveats(fit, config.eval.min_train_acc) + list(notes)
+  caveats = fitting.dropped_caveats(fit, config.eval.min_train_acc)
   if len(kept) and kept["layers_to_trivial"].isna().all():
     caveats.append(f"No kept run reached trivial topology (every class (1, 0, ...)) at any layer, so "
                    f"layers_to_trivial_capped is depth + 1 for all {len(kept)} of them and cannot "
@@ -207,27 +199,28 @@ def write_study_report(config, workdir: Path, tables: dict, figures: list[Path],
   else:
     caveats.append("Classes are the networks' predictions on the training points; below 100% "
                    "training accuracy they differ from the true classes on a few points.")
-  caveats += [f"unit failed: {f}" for f in failed]
-  return write_report(workdir, title="Study: topology", question=config.question,
-                      setting=_setting(config, timing), verdicts=verdicts, figures=figures,
-                      caveats=caveats, extra_markdown="\n".join(extra))
+  timing = timing_line(ctx, "training, Betti numbers, tables, figures")
+  return ReportContent(setting=_setting(config, timing), extra_markdown="\n".join(extra),
+                       caveats=tuple(caveats))
 
 
-def run(config, workdir: str | Path, *, overwrite: bool = False, draw: bool = True,
-        progress: bool = True) -> int:
-  """The whole study; returns the exit status (2 on a bad config or workdir, before any compute)."""
-  def finish(workdir: Path, summary, start: float) -> None:
-    tables = write_tables(config, workdir)
-    print(markdown_table(tables["fit_summary"]))
-    if len(tables["topology_summary"]):
-      print(tables["topology_summary"].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    figures = draw_figures(workdir) if draw else []
-    for path in figures:
-      print(f"figure: {path}")
-    timing = (f"this run took {time.perf_counter() - start:.0f} s of wall time (training, Betti "
-              f"numbers, tables, figures); {summary.skipped_units} units were resumed from disk")
-    md, page = write_study_report(config, workdir, tables, figures, summary.failed_units, timing)
-    print(f"report: {md} and {page}")
+def console(ctx: RunContext) -> str:
+  lines = [markdown_table(ctx.tables["fit_summary"])]
+  if len(ctx.tables["topology_summary"]):
+    lines.append(ctx.tables["topology_summary"].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+  return "\n".join(lines)
 
-  return run_sweep_study(config, workdir, finish, validate=validate, overwrite=overwrite,
-                         progress=progress)
+
+def figures(ctx: RunContext) -> list[Path]:
+  from research.figures.topology import draw_figures
+  return draw_figures(ctx.workdir)
+
+
+STUDY = Study(
+    name="topology",
+    question="Do ReLU layers simplify the topology of each class faster than LeakyReLU and tanh "
+             "layers (Naitzat et al.)?",
+    answers=("Non-injective maps disentangle: ReLU layers change the topology of the data faster "
+             "than homeomorphic (LeakyReLU, tanh) layers (Naitzat et al.).",),
+    order=30, validate=validate, tables=tables, hypothesis_rows=lambda ctx: ctx.tables["kept_runs"],
+    figures=figures, report=report, console=console)

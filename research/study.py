@@ -1,0 +1,219 @@
+"""One runner for every study: a `Study` declares its hooks, `run_study` does the rest.
+
+A study is a config file (configs/<name>.py, handed in by the entry point) plus one module that
+defines `STUDY = Study(...)` (research/studies/, found by research.studies.discover). For every
+study, `run_study` owns the same sequence:
+
+  1. join the distributed runtime (`jax.distributed`, when flags or environment configure it);
+  2. validate the whole config (the study's `validate` hook) before anything is computed;
+  3. `compute`: work outside the sweep (born-dead simulations, timings), process 0 only;
+  4. the sweep of resumable units (research/sweep.py) of `sweep(config)`, on every process, each
+     training its share of the model axis; process 0 alone reads and writes the workdir;
+  5. on process 0: the study's `tables` (written as <name>.csv), the verdict of every hypothesis
+     written for the study (evaluated on `hypothesis_rows`), the `figures` (plotting libraries are
+     imported only inside that hook, so `draw=False` never loads matplotlib), the report and the
+     summary line.
+
+Library code raises or returns: a bad config or workdir raises `ConfigError` (or another
+ValueError) before any compute, and `run_study` returns an `Outcome`; only `experiments/` turns
+them into one-line errors and exit statuses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import ml_collections
+import pandas as pd
+
+from research import distributed, hypotheses
+from research.report import write_report
+from research.store import Store, atomic_write_csv
+from research.sweep import SweepSummary, run_sweep
+from research.validation import validate_study_config
+
+# Hypothesis condition columns -> the config field that produces them, for a plain sweep.
+SWEEP_CONDITIONS = {"dataset": "data.names", "width": "model.widths", "depth": "model.depths",
+                    "lr": "optim.learning_rates"}
+
+
+@dataclasses.dataclass
+class RunContext:
+  """What the hooks of one run may read: the config, the workdir and what earlier steps made."""
+
+  config: ml_collections.ConfigDict
+  workdir: Path
+  progress: bool = True
+  sweep: SweepSummary | None = None
+  computed: Any = None  # what `compute` returned
+  tables: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
+  verdicts: list = dataclasses.field(default_factory=list)
+  hypothesis_notes: list[str] = dataclasses.field(default_factory=list)
+  figures: list[Path] = dataclasses.field(default_factory=list)
+  start: float = dataclasses.field(default_factory=time.perf_counter)
+
+  @property
+  def sweep_dir(self) -> Path:
+    return self.sweep.workdir if self.sweep else self.workdir
+
+  @property
+  def results(self) -> pd.DataFrame:
+    """The sweep's results table (one row per model)."""
+    return self.tables["results"] if "results" in self.tables else pd.read_csv(self.sweep_dir / "results.csv")
+
+  @property
+  def failed_units(self) -> list[str]:
+    return list(self.sweep.failed_units) if self.sweep else []
+
+  def elapsed_s(self) -> float:
+    return time.perf_counter() - self.start
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportContent:
+  """The study-specific parts of a report; the runner adds title, question, verdicts, figures."""
+
+  setting: str
+  extra_markdown: str = ""
+  caveats: tuple[str, ...] = ()
+  findings: tuple[str, ...] = ()
+
+
+def _no_tables(ctx: RunContext) -> dict[str, pd.DataFrame]:
+  return {}
+
+
+def _results(ctx: RunContext) -> pd.DataFrame:
+  return ctx.results
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Study:
+  """A study: what it asks and the hooks the runner calls (each a module-level function)."""
+
+  name: str
+  question: str  # the question the study answers, in one sentence
+  # The explanations of the seed question (why is ReLU the default?) that this study's evidence
+  # answers; the summary page shows one section per explanation, in order of first appearance.
+  answers: tuple[str, ...]
+  order: int = 100  # position on the summary page
+  validate: Callable[[ml_collections.ConfigDict], None] = validate_study_config
+  # The sweep's config from the study's (None: the study trains nothing); its files go to
+  # <workdir>/<sweep_subdir>.
+  sweep: Callable[[ml_collections.ConfigDict], ml_collections.ConfigDict | None] = lambda c: c
+  sweep_subdir: str = ""
+  compute: Callable[[RunContext], Any] | None = None  # work outside the sweep, process 0
+  tables: Callable[[RunContext], dict[str, pd.DataFrame]] = _no_tables
+  hypothesis_rows: Callable[[RunContext], pd.DataFrame] = _results
+  figures: Callable[[RunContext], list[Path]] | None = None
+  report: Callable[[RunContext], ReportContent]
+  # Hypothesis condition column -> the config field that produces exactly those values.
+  conditions: dict[str, str] = dataclasses.field(default_factory=lambda: dict(SWEEP_CONDITIONS))
+  console: Callable[[RunContext], str] | None = None  # a few lines printed after the tables
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+  """What a run did; `experiments/` turns it into an exit status."""
+
+  study: str
+  workdir: Path
+  failed_units: tuple[str, ...]
+  is_writer: bool
+  report: Path | None
+  wall_time_s: float
+
+  @property
+  def ok(self) -> bool:
+    return not self.failed_units
+
+
+def evaluate_hypotheses(study: str, rows: pd.DataFrame, extra_dirs=()) -> tuple[list, list[str]]:
+  """Every discovered hypothesis of `study` evaluated on `rows`, and notes on those skipped."""
+  verdicts, notes = [], []
+  for h in hypotheses.discover(extra_dirs).values():
+    if h.study != study:
+      continue
+    try:
+      verdicts.append(hypotheses.evaluate(h, rows))
+    except ValueError as e:  # e.g. the config did not train the arms the hypothesis compares
+      notes.append(f"hypothesis `{h.name}` not evaluated on this run: {e}")
+  return verdicts, notes
+
+
+def run_study(study: Study, config: ml_collections.ConfigDict, workdir: str | Path, *,
+              overwrite: bool = False, draw: bool = True, report: bool = True, progress: bool = True,
+              coordinator_address: str | None = None, num_processes: int | None = None,
+              process_id: int | None = None,
+              on_tables: Callable[[RunContext], None] | None = None) -> Outcome:
+  """Validates, computes, sweeps (resuming), then tables, verdicts, figures and the report.
+
+  on_tables: called on process 0 with the run's context once its tables exist (a caller that
+  needs them in memory, such as the hypothesis runner).
+  """
+  distributed.initialize(coordinator_address, num_processes, process_id)
+  if config.get("study") != study.name:
+    raise ValueError(f"config.study = {config.get('study')!r} is not this study ({study.name!r}): "
+                     "pass the config of this study")
+  study.validate(config)
+  sweep_config = study.sweep(config)
+  ctx = RunContext(config=config, workdir=Path(workdir), progress=progress)
+  writer = distributed.is_writer()
+  if writer:
+    Store(ctx.workdir, config.to_dict(), overwrite=overwrite)  # claims the workdir, or raises
+  if study.compute is not None and writer:
+    ctx.computed = study.compute(ctx)
+  if sweep_config is not None:
+    ctx.sweep = run_sweep(sweep_config, str(ctx.workdir / study.sweep_subdir), overwrite=overwrite,
+                          progress=progress)
+  if not writer:
+    return Outcome(study.name, ctx.workdir, tuple(ctx.failed_units), False, None, ctx.elapsed_s())
+  report_path = None
+  if ctx.sweep is None or ctx.sweep.num_models:
+    report_path = _finish(study, ctx, draw=draw, report=report, on_tables=on_tables)
+  if ctx.sweep is not None:
+    print(ctx.sweep.line())
+  for failure in ctx.failed_units:
+    print(f"FAILED unit: {failure}")
+  print(f"{study.name}: done in {ctx.elapsed_s():.1f} s" + (f"; report: {report_path}" if report_path else ""))
+  return Outcome(study.name, ctx.workdir, tuple(ctx.failed_units), True, report_path, ctx.elapsed_s())
+
+
+def _finish(study: Study, ctx: RunContext, *, draw: bool, report: bool, on_tables) -> Path | None:
+  """Process 0: tables, verdicts, figures and the report of a run."""
+  if ctx.sweep is not None:
+    ctx.tables["results"] = pd.read_csv(ctx.sweep_dir / "results.csv")
+  for name, frame in study.tables(ctx).items():
+    atomic_write_csv(ctx.workdir / f"{name}.csv", frame)
+    ctx.tables[name] = frame
+  if on_tables is not None:
+    on_tables(ctx)
+  if study.console is not None:
+    print(study.console(ctx))
+  ctx.verdicts, ctx.hypothesis_notes = evaluate_hypotheses(study.name, study.hypothesis_rows(ctx))
+  for v in ctx.verdicts:
+    print(f"hypothesis {v.hypothesis.name}: {v.summary()}")
+  if draw and study.figures is not None:
+    ctx.figures = list(study.figures(ctx))
+    for path in ctx.figures:
+      print(f"figure: {path}")
+  if not report:
+    return None
+  content = study.report(ctx)
+  caveats = [*content.caveats, *ctx.hypothesis_notes, *(f"unit failed: {f}" for f in ctx.failed_units)]
+  md, page = write_report(ctx.workdir, title=f"Study: {study.name}", question=study.question,
+                          setting=content.setting, verdicts=ctx.verdicts, figures=ctx.figures,
+                          caveats=caveats, extra_markdown=content.extra_markdown,
+                          findings=list(content.findings))
+  print(f"report: {md} and {page}")
+  return page
+
+
+def timing_line(ctx: RunContext, what: str) -> str:
+  """'this run took N s of wall time (what); k units were resumed from disk'."""
+  resumed = ctx.sweep.skipped_units if ctx.sweep else 0
+  return (f"this run took {ctx.elapsed_s():.0f} s of wall time ({what}); {resumed} units were "
+          "resumed from disk")
