@@ -82,6 +82,32 @@ class _Grow:
     return self.a[:self.n]
 
 
+class _GrowT:
+  """Rows (n, h) stored as columns of an (h, capacity) array: one unit's values are contiguous."""
+
+  def __init__(self, a: np.ndarray):
+    self.n = len(a)
+    self.a = np.empty((a.shape[1], max(16, 2 * len(a))), a.dtype)
+    self.a[:, :self.n] = a.T
+
+  def append(self, x: np.ndarray):
+    m = self.n + len(x)
+    if m > self.a.shape[1]:
+      b = np.empty((self.a.shape[0], max(m, 2 * self.a.shape[1])), self.a.dtype)
+      b[:, :self.n] = self.a[:, :self.n]
+      self.a = b
+    self.a[:, self.n:m] = x.T
+    self.n = m
+
+
+def _apply(pwl, z: np.ndarray) -> np.ndarray:
+  """pwl(z), with a fast path for one breakpoint at 0 without intercepts (ReLU, LeakyReLU)."""
+  if pwl.breakpoints == (0.0,) and pwl.intercepts == (0.0, 0.0):
+    lo, hi = pwl.slopes
+    return np.where(z >= 0, hi * z, lo * z)
+  return pwl(z)
+
+
 def _incidence(ea, eb, f1, f2, num_faces: int, num_vertices: int):
   """Sparse (F, V) matrix counting, per face, the edge ends on its boundary (each vertex twice)."""
   inside = f2 >= 0
@@ -110,15 +136,14 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
   X = _Grow(np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]]))
   ea = _Grow(np.array([0, 1, 2, 3]))
   eb = _Grow(np.array([1, 2, 3, 0]))
-  f1 = _Grow(np.zeros(4, np.int64))
-  f2 = _Grow(np.full(4, -1, np.int64))
+  fs = _Grow(np.array([[0, -1]] * 4, np.int64))  # the faces each edge borders (-1: outside)
   F = 1
   A_in, c_in = Emat[None], origin[None]  # per face: layer input = [u, v] @ A_in + c_in
   layer_in = X.view @ Emat + origin  # the layer input at every vertex
   pats = np.zeros((1, 0), np.int8)
   for w, b in zip(ws[:-1], bs[:-1]):
     ZA, Zc = A_in @ w, c_in @ w + b  # per layer-start face: pre-activations of this layer
-    Z = _Grow(layer_in @ w + b)
+    Z = _GrowT(layer_in @ w + b)  # this layer's pre-activations at every vertex
     anc = np.arange(F)  # the layer-start face each face lies in
     # The size of each cut's affine function on the domain, the largest over the faces.
     size = (np.abs(ZA) * ext[None, :, None]).sum(1)  # (F0, h)
@@ -126,7 +151,7 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
       for t in bps:
         eps = DEGENERATE_FACTOR * _regions.ON_LINE_REL * (size[:, k] + np.abs(Zc[:, k] - t)).max()
         V = X.n
-        val = Z.a[:V, k] - t
+        val = Z.a[k, :V] - t
         if (np.abs(val) <= eps).any():
           return None
         A_, B_ = ea.view, eb.view
@@ -137,15 +162,15 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
           continue
         a, bb = A_[s], B_[s]
         tt = (za[s] / (za[s] - zb[s]))[:, None]
-        Xa, Za = X.a[a], Z.a[a]
+        Xa, Za = X.a[a], Z.a[:, a].T
         X.append(Xa + tt * (X.a[bb] - Xa))
-        nz = Za + tt * (Z.a[bb] - Za)
+        nz = Za + tt * (Z.a[:, bb].T - Za)
         nz[:, k] = t
         Z.append(nz)
         nid = V + np.arange(len(s))
         # The faces crossed: each must have exactly two of its edges split (a convex face).
-        fa, fb = f1.a[s], f2.a[s]
-        inc_f = np.concatenate([fa, fb])
+        fab = fs.a[s]
+        inc_f = fab.T.ravel()
         inc_v = np.concatenate([nid, nid])
         keep = inc_f >= 0
         inc_f, inc_v = inc_f[keep], inc_v[keep]
@@ -163,34 +188,34 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
         eb.a[s] = nid
         ea.append(nid)
         eb.append(bb)
-        f1.append(fa)
-        f2.append(fb)
+        fs.append(fab)
         # Edges of a crossed face on the negative side now border its new (negative) half.
-        for fr in (f1, f2):
-          cur = fr.view
-          move = is_hit[cur] & ~side
-          cur[move] = newid[cur[move]]
+        cur = fs.view
+        move = is_hit[cur] & ~side[:, None]
+        cur[move] = newid[cur[move]]
         # The cut: positive half keeps the face's id.
         ea.append(p)
         eb.append(q)
-        f1.append(hit)
-        f2.append(F + np.arange(nh))
+        fs.append(np.stack([hit, F + np.arange(nh)], 1))
         anc = np.concatenate([anc, anc[hit]])
         F += nh
     # This layer's pattern of each face, read at its vertex mean (z is affine on the face).
     V = X.n
-    inc = _incidence(ea.view, eb.view, f1.view, f2.view, F, V)
+    inc = _incidence(ea.view, eb.view, fs.view[:, 0], fs.view[:, 1], F, V)
     cnt = np.asarray(inc.sum(1)).ravel()
-    zmean = (inc @ Z.a[:V]) / cnt[:, None]
-    p = np.searchsorted(bps, zmean, side="right")
+    zv = Z.a[:, :V].T
+    zmean = (inc @ zv) / cnt[:, None]
+    p = np.zeros(zmean.shape, np.int64)  # searchsorted(bps, zmean, side="right")
+    for t in bps:
+      p += zmean >= t
     pats = np.concatenate([pats[anc], p.astype(np.int8)], 1)
     A_in = ZA[anc] * slopes[p][:, None, :]
     c_in = Zc[anc] * slopes[p] + inters[p]
-    layer_in = pwl(Z.a[:V])
+    layer_in = _apply(pwl, zv)
 
   # Areas and thicknesses (area / perimeter) of the faces, about their vertex means.
   V = X.n
-  Xv, A_, B_, F1, F2 = X.view, ea.view, eb.view, f1.view, f2.view
+  Xv, A_, B_, F1, F2 = X.view, ea.view, eb.view, fs.view[:, 0], fs.view[:, 1]
   inc = _incidence(A_, B_, F1, F2, F, V)
   cen = (inc @ Xv) / np.asarray(inc.sum(1))
   inside = F2 >= 0
