@@ -73,20 +73,62 @@ def test_planted_effect_in_extra_dir_is_supported_and_reported(planted_dir):
   assert h.name == "planted_effect"  # defaulted to the file stem
   result = hypotheses.evaluate(h, make_results(effect=0.05))
   assert result.verdict == stats.SUPPORTED
-  assert result.counts == {stats.SUPPORTED: 2, stats.REFUTED: 0, stats.INCONCLUSIVE: 0}
+  assert result.counts == {stats.SUPPORTED: 2, stats.SMALLER: 0, stats.REFUTED: 0, stats.INCONCLUSIVE: 0}
   assert list(result.cells["dataset"]) == ["spirals", "rings"]
   assert (result.cells["n"] == 12).all() and (result.cells["n_excluded"] == 0).all()
   assert (result.cells["p_holm"] >= result.cells["p"]).all()
-  np.testing.assert_allclose(result.cells["p_holm"], stats.holm(result.cells["p"]))
+  for kind in ("p", "p_zero", "p_below"):
+    np.testing.assert_allclose(result.cells[f"{kind}_holm"], stats.holm(result.cells[kind]))
+  assert (result.cells["ci_method"] == stats.CI_METHOD).all()
   report = result.to_markdown()
-  for text in (h.claim, "SUPPORTED", "supported in 2 of 2 cells", stats.VERDICT_RULE, "| dataset |"):
+  for text in (h.claim, "SUPPORTED", "supported in 2 of 2 cells", stats.VERDICT_RULE, "| dataset |",
+               f"95% CI ({stats.CI_METHOD})"):
     assert text in report
+  assert report.count(stats.VERDICT_RULE) == 1
+  assert stats.VERDICT_RULE not in result.to_markdown(include_rule=False)
 
 
 def test_no_effect_is_not_supported_and_reverse_effect_refuted(planted_dir):
   h = hypotheses.get_hypothesis("planted_effect", extra_dirs=[planted_dir])
   assert hypotheses.evaluate(h, make_results(effect=0.0)).verdict != stats.SUPPORTED
   assert hypotheses.evaluate(h, make_results(effect=-0.05)).verdict == stats.REFUTED
+
+
+def test_effect_below_the_claimed_size_is_smaller_than_claimed():
+  # A clear effect of 0.004 (noise sd 0.005, 12 seeds) against a claimed 0.01: the old rule said
+  # REFUTED (the CI excludes 0.01); the direction holds, the size does not.
+  result = hypotheses.evaluate(_hypothesis(), make_results(effect=0.004))
+  assert result.cells["verdict"].tolist() == [stats.SMALLER, stats.SMALLER]
+  assert result.verdict == stats.SMALLER
+  assert (result.cells["ci_low"] > 0).all() and (result.cells["ci_high"] < 0.01).all()
+  assert "smaller than claimed in 2" in result.summary()
+  # Mean above the claimed size, CI reaching below it: not SUPPORTED either.
+  loose = hypotheses.evaluate(_hypothesis(min_effect=0.0115), make_results(effect=0.011))
+  assert (loose.cells["mean_diff"] > 0.0115).all() and (loose.cells["ci_low"] < 0.0115).all()
+  assert loose.verdict == stats.SMALLER
+
+
+def test_compact_table_formats_and_hides_zero_exclusions():
+  results = make_results(effect=0.05)
+  h = _hypothesis(conditions={"dataset": ["spirals", "rings", "moons"]})
+  table = hypotheses.compact_cells_table(hypotheses.evaluate(h, results).cells, h, 0.05)
+  assert list(table.columns) == ["dataset", "n", "mean_diff", f"95% CI ({stats.CI_METHOD})",
+                                 "p_holm (size >= m)", "p_holm (effect > 0)", "d_z", "verdict"]
+  spirals = table.iloc[0]
+  assert spirals["mean_diff"].startswith("0.05") and len(spirals["mean_diff"]) <= 6  # 3 figures
+  assert spirals[f"95% CI ({stats.CI_METHOD})"].startswith("[0.04")
+  assert table.iloc[2]["mean_diff"] == "n/a" and table.iloc[2]["verdict"] == stats.INCONCLUSIVE
+  lost = results.index[(results["activation"] == "relu") & (results["seed"] == 0)]
+  with_losses = hypotheses.compact_cells_table(hypotheses.evaluate(h, results.drop(lost)).cells, h, 0.05)
+  assert "unpaired" in with_losses.columns and "diverged" not in with_losses.columns
+  zero = _hypothesis(min_effect=0.0)
+  assert "p_holm" in hypotheses.compact_cells_table(hypotheses.evaluate(zero, results).cells, zero, 0.05)
+
+
+@pytest.mark.parametrize("p, text", [(0.0031, "0.0031"), (0.25, "0.25"), (1.0, "1"), (5e-5, "<1e-4"),
+                                     (float("nan"), "n/a")])
+def test_format_p(p, text):
+  assert hypotheses.format_p(p) == text
 
 
 def test_unknown_name_lists_valid_names():
@@ -156,6 +198,7 @@ def test_pairing_is_by_seed_not_row_order():
   h = _hypothesis()
   result = hypotheses.evaluate(h, results)
   np.testing.assert_allclose(result.cells[["mean_diff", "ci_low", "ci_high"]], 0.05)
+  assert (result.cells["ci_method"] == "degenerate").all()
   shuffled = results.sample(frac=1.0, random_state=3)
   pd.testing.assert_frame_equal(hypotheses.evaluate(h, shuffled).cells, result.cells)
 

@@ -24,8 +24,9 @@ def test_true_effect_is_supported():
   assert r.verdict == stats.SUPPORTED
   assert r.n == 30 and r.n_excluded == 0
   assert r.mean_diff == pytest.approx(np.mean(t - c))
-  assert r.ci_low > 0 and r.ci_low < r.mean_diff < r.ci_high
-  assert r.p < 1e-4 and r.p_holm == r.p
+  assert r.ci_low > 0.2 and r.ci_low < r.mean_diff < r.ci_high and r.ci_method == stats.CI_METHOD
+  assert r.p <= 2 / 10001 and r.p_holm == r.p  # the bootstrap's resolution is 1 / (B + 1)
+  assert r.p_zero <= r.p and r.p_below > 0.99
 
 
 def test_wrong_direction_is_refuted():
@@ -40,16 +41,63 @@ def test_direction_less_mirrors_greater():
   greater = stats.paired_comparison(c, t, "greater", min_effect=0.2)
   assert less.verdict == greater.verdict == stats.SUPPORTED
   assert less.p == pytest.approx(greater.p)
+  assert (less.ci_low, less.ci_high) == pytest.approx((-greater.ci_high, -greater.ci_low))
   assert less.mean_diff == pytest.approx(-greater.mean_diff)
 
 
-def test_effect_below_min_effect_is_refuted():
-  # A real but tiny effect: significant, yet the CI excludes the effect size that matters.
+def test_effect_below_min_effect_is_smaller_than_claimed():
+  # A real but tiny effect: significant, yet the CI excludes the effect size that matters. (The
+  # old rule called this REFUTED; the direction is right, the size is not.)
   t, c = _shifted(0.0, n=200)
   t = c + 0.05 + 0.01 * (t - c)
   r = stats.paired_comparison(t, c, "greater", min_effect=0.5)
-  assert r.p < 0.05 and r.ci_high < 0.5
-  assert r.verdict == stats.REFUTED
+  assert r.p_zero < 0.025 and r.ci_high < 0.5 and r.p_below < 0.025
+  assert r.verdict == stats.SMALLER
+
+
+def test_mean_at_least_min_effect_is_not_enough():
+  # The old rule's flaw: mean(d) >= m and a CI excluding 0 made SUPPORTED, though the CI reaches
+  # well below m. Now the claimed size itself must be shown.
+  rng = np.random.default_rng(5)
+  d = rng.normal(size=16)
+  d = (d - d.mean()) / d.std(ddof=1) + 1.0  # mean 1, sd 1 exactly: t = 4 against 0
+  r = stats.paired_comparison(d, np.zeros(16), "greater", min_effect=0.9)
+  assert r.mean_diff >= 0.9 and r.ci_low > 0 and r.ci_low < 0.9
+  assert r.verdict == stats.SMALLER
+  assert stats.paired_comparison(d, np.zeros(16), "greater", min_effect=0.3).verdict == stats.SUPPORTED
+
+
+def test_not_shown_in_either_way_is_inconclusive():
+  rng = np.random.default_rng(6)
+  d = rng.normal(size=10)
+  d = (d - d.mean()) / d.std(ddof=1) + 0.3  # CI about [-0.4, 1.0]: includes 0 and m
+  r = stats.paired_comparison(d, np.zeros(10), "greater", min_effect=0.2)
+  assert r.ci_low < 0 < 0.2 < r.ci_high
+  assert r.verdict == stats.INCONCLUSIVE
+
+
+def test_verdict_agrees_with_the_interval():
+  # One cell: SUPPORTED iff CI low >= m, SMALLER iff 0 < CI low < m, REFUTED iff CI high < m and
+  # CI low <= 0 (stats.VERDICT_RULE), over many random samples and every direction.
+  rng = np.random.default_rng(7)
+  m = 0.3
+  for i in range(60):
+    n = int(rng.integers(5, 20))
+    d = rng.normal(loc=rng.uniform(-1, 1), scale=rng.uniform(0.1, 1), size=n)
+    if i % 3 == 0:
+      d = rng.exponential(size=n) - rng.uniform(0, 1.5)  # skewed: the bootstrap-t end decides
+    for direction in stats.DIRECTIONS:
+      r = stats.paired_comparison(d, np.zeros(n), direction, m, n_boot=999, seed=i)
+      low, high = r.ci_low, r.ci_high
+      if direction == "less":
+        low, high = -high, -low
+      if direction == "two-sided":
+        shown, effect, excluded = (low > m or high < -m), (low > 0 or high < 0), (-m < low and high < m)
+      else:
+        shown, effect, excluded = low > m, low > 0, high < m
+      expected = (stats.SUPPORTED if shown else stats.SMALLER if effect else
+                  stats.REFUTED if excluded else stats.INCONCLUSIVE)
+      assert r.verdict == expected, (i, direction, r)
 
 
 def test_two_sided_effect_and_equivalence():
@@ -61,18 +109,24 @@ def test_two_sided_effect_and_equivalence():
   assert stats.paired_comparison(t, c, "two-sided", min_effect=0.2).verdict == stats.REFUTED
   # With min_effect 0 nothing can be shown equivalent.
   assert stats.paired_comparison(t, c, "two-sided", min_effect=0.0).verdict != stats.REFUTED
+  # Significant, but not shown to differ by min_effect either way.
+  d = np.concatenate([rng.normal(0.1, 0.05, size=40)])
+  r = stats.paired_comparison(d, np.zeros(40), "two-sided", min_effect=0.2)
+  assert r.verdict == stats.SMALLER and r.ci_high < 0.2
 
 
 @pytest.mark.parametrize("direction", ["greater", "two-sided"])  # 'less' is 'greater' mirrored
 def test_null_false_positive_rate_is_at_most_alpha(direction):
-  # min_effect 0 is the most permissive rule; with no effect SUPPORTED must be rare.
+  # min_effect 0 is the most permissive rule; with no effect SUPPORTED must be rare: at most
+  # alpha/2 for a one-sided claim, alpha for a two-sided one (either direction counts).
   num_sets, alpha = 400, 0.05
   rng = np.random.default_rng(123)
   x = rng.normal(size=(num_sets, 2, 30))
   supported = sum(
       stats.paired_comparison(t, c, direction, 0.0, alpha=alpha, n_boot=1000, seed=i).verdict
       == stats.SUPPORTED for i, (t, c) in enumerate(x))
-  bound = scipy.stats.binom.ppf(0.999, num_sets, alpha)  # alpha plus a binomial margin
+  rate = alpha if direction == "two-sided" else alpha / 2
+  bound = scipy.stats.binom.ppf(0.999, num_sets, rate)  # the rate plus a binomial margin
   assert supported <= bound, f"{supported} of {num_sets} null sets SUPPORTED (bound {bound})"
 
 
@@ -106,12 +160,26 @@ def test_non_finite_pairs_are_excluded_and_counted():
 def test_all_equal_differences_do_not_crash():
   r = stats.paired_comparison(np.arange(8.0) + 0.5, np.arange(8.0), "greater", min_effect=0.1)
   assert (r.ci_low, r.ci_high, r.ci_method) == (0.5, 0.5, "degenerate")
-  assert r.p == pytest.approx(2.0 ** -8)  # exact: all 8 signs positive
+  assert r.p == pytest.approx(1 / 10001)  # the t-test's p is 0; the bootstrap's resolution
   assert r.effect_size == math.inf and r.rank_biserial == 1.0
   assert r.verdict == stats.SUPPORTED
   zero = stats.paired_comparison(np.ones(8), np.ones(8), "greater", min_effect=0.1)
-  assert zero.p == 1.0 and zero.effect_size == 0.0
+  assert zero.p == 1.0 and zero.p_zero == 1.0 and zero.effect_size == 0.0
   assert zero.verdict == stats.REFUTED  # every pair equal: an effect of 0.1 is excluded
+  # Equal up to rounding (x + 0.05 - x is not exactly 0.05): still the point interval.
+  x = np.linspace(0.6, 0.9, 12)
+  near = stats.paired_comparison(x + 0.05, x, "greater", min_effect=0.01)
+  assert near.ci_method == "degenerate" and near.verdict == stats.SUPPORTED
+  assert near.ci_low == pytest.approx(0.05) and near.ci_high == pytest.approx(0.05)
+  assert stats.paired_comparison(np.zeros(8), np.zeros(8), "two-sided", 0.0).verdict == stats.INCONCLUSIVE
+
+
+def test_ties_at_zero_widen_rather_than_break_the_interval():
+  # 6 of 8 differences 0: a tenth of the resamples have sd 0; their t* is +-inf, not NaN.
+  d = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.01, 0.02])
+  r = stats.paired_comparison(d, np.zeros(8), "greater", 0.0, n_boot=2000)
+  assert r.ci_low <= 0 and r.ci_high >= 0.01 and not math.isnan(r.p)
+  assert r.verdict == stats.INCONCLUSIVE
 
 
 def test_too_few_pairs_is_inconclusive():
@@ -131,51 +199,36 @@ def test_effect_sizes_hand_example():
   assert r.rank_biserial == pytest.approx(0.3)
 
 
-def test_ties_and_zeros_use_exact_sign_flip_p():
-  # 6 pairs, 2 zero differences, the rest positive: Pratt ranks 3.5, 3.5, 5, 6 all on the plus side.
-  d = np.array([0.0, 0.0, 0.1, 0.1, 0.2, 0.3])
-  r = stats.paired_comparison(d, np.zeros(6), "greater", 0.0)
-  # Sign flips of the 4 non-zero ranks (ties 3.5, 3.5, 5, 6) reaching the observed sum 18: only
-  # all-plus, so 4 of the 64 equally likely sign vectors (the zeros' signs do not matter).
-  assert r.p == pytest.approx(4 / 64)
-
-
-def test_tied_p_values_match_scipy_wilcoxon():
-  d = np.array([0.0, 0.1, 0.1, -0.1, 0.2, 0.2, 0.3, 0.0])
-  for alternative in stats.DIRECTIONS:
-    expected = scipy.stats.wilcoxon(d, zero_method="pratt", alternative=alternative).pvalue
-    assert stats.wilcoxon_p(d, alternative) == pytest.approx(expected)
-
-
 def test_cell_verdict_branches():
-  v = stats.cell_verdict
-  assert v("greater", 10, 0.3, 0.1, 0.5, 0.01, 0.99, 0.2, 0.05) == stats.SUPPORTED
-  assert v("greater", 10, 0.1, 0.05, 0.15, 0.01, 0.99, 0.2, 0.05) == stats.REFUTED  # CI below m
-  assert v("greater", 10, 0.3, -0.1, 0.7, 0.2, 0.8, 0.2, 0.05) == stats.INCONCLUSIVE
-  assert v("greater", 10, -0.3, -0.5, 0.4, 0.9, 0.01, 0.2, 0.05) == stats.REFUTED  # opposite p
-  assert v("greater", 4, 0.3, 0.1, 0.5, 0.01, 0.99, 0.2, 0.05) == stats.INCONCLUSIVE  # n < 5
-  assert v("less", 10, -0.3, -0.5, -0.1, 0.01, 0.99, 0.2, 0.05) == stats.SUPPORTED
-  assert v("less", 10, -0.1, -0.15, -0.05, 0.01, 0.99, 0.2, 0.05) == stats.REFUTED
-  assert v("two-sided", 10, -0.3, -0.5, -0.1, 0.01, math.nan, 0.2, 0.05) == stats.SUPPORTED
-  assert v("two-sided", 10, 0.0, -0.1, 0.1, 0.9, math.nan, 0.2, 0.05) == stats.REFUTED
-  assert v("two-sided", 10, 0.1, -0.1, 0.3, 0.9, math.nan, 0.2, 0.05) == stats.INCONCLUSIVE
-  # Contradictory evidence (possible only through a BCa interval off the mean) is inconclusive.
-  assert v("greater", 10, 0.3, 0.05, 0.15, 0.01, 0.99, 0.2, 0.05) == stats.INCONCLUSIVE
-  assert v("greater", 10, *[math.nan] * 5, 0.2, 0.05) == stats.INCONCLUSIVE
+  v, a = stats.cell_verdict, 0.05  # (n, p_holm, p_zero_holm, p_below_holm, alpha)
+  assert v(10, 0.01, 0.001, 0.99, a) == stats.SUPPORTED
+  assert v(10, 0.025, 0.001, 0.99, a) == stats.SUPPORTED  # at alpha/2: CI low exactly at m
+  assert v(10, 0.03, 0.001, 0.99, a) == stats.SMALLER  # an effect, not its size
+  assert v(10, 0.9, 0.01, 0.001, a) == stats.SMALLER  # an effect shown smaller than m
+  assert v(10, 0.9, 0.2, 0.01, a) == stats.REFUTED  # size m excluded, no effect shown
+  assert v(10, 0.9, 0.2, 0.04, a) == stats.INCONCLUSIVE  # 0.04 > alpha/2
+  assert v(4, 0.001, 0.001, 0.99, a) == stats.INCONCLUSIVE  # n < MIN_PAIRS
+  assert v(10, *[math.nan] * 3, a) == stats.INCONCLUSIVE
+  np.testing.assert_array_equal(
+      stats.cell_verdicts(10, [0.01, 0.03, 0.9, 0.9], [0.001, 0.001, 0.2, 0.2], [0.99, 0.99, 0.01, 0.5], a),
+      [stats.SUPPORTED, stats.SMALLER, stats.REFUTED, stats.INCONCLUSIVE])
 
 
 def test_overall_verdict():
-  S, R, I = stats.SUPPORTED, stats.REFUTED, stats.INCONCLUSIVE
+  S, M, R, I = stats.SUPPORTED, stats.SMALLER, stats.REFUTED, stats.INCONCLUSIVE
   assert stats.overall_verdict([S, S]) == S
   assert stats.overall_verdict([S, I]) == I
   assert stats.overall_verdict([S, S, R]) == R
+  assert stats.overall_verdict([S, M]) == M and stats.overall_verdict([M, M]) == M
+  assert stats.overall_verdict([M, I]) == I and stats.overall_verdict([M, R]) == R
   assert stats.overall_verdict([]) == I
   with pytest.raises(ValueError, match="unknown verdicts"):
     stats.overall_verdict([S, "MAYBE"])
 
 
 def test_verdict_rule_is_documented():
-  for word in ("SUPPORTED", "REFUTED", "INCONCLUSIVE", "Holm", "min_effect", "Overall"):
+  for word in (*stats.VERDICTS, "Holm", "min_effect", "Overall", stats.CI_METHOD, "alpha/2",
+               f"n < {stats.MIN_PAIRS}"):
     assert word in stats.VERDICT_RULE
 
 
@@ -184,6 +237,7 @@ def test_verdict_rule_is_documented():
     (dict(min_effect=-0.1), "min_effect"),
     (dict(min_effect=math.nan), "min_effect"),
     (dict(alpha=1.5), "alpha"),
+    (dict(n_boot=0), "n_boot"),
 ])
 def test_bad_arguments_raise(kwargs, match):
   args = dict(treatment=np.ones(5), control=np.zeros(5), direction="greater", min_effect=0.1)
@@ -207,12 +261,13 @@ _values = st.one_of(
        direction=st.sampled_from(stats.DIRECTIONS),
        min_effect=st.floats(0.0, 10.0),
        seed=st.integers(0, 2**16))
-def test_any_input_gives_one_of_three_verdicts(pairs, direction, min_effect, seed):
+def test_any_input_gives_one_of_the_verdicts(pairs, direction, min_effect, seed):
   t = np.array([p[0] for p in pairs], dtype=float)
   c = np.array([p[1] for p in pairs], dtype=float)
   r = stats.paired_comparison(t, c, direction, min_effect, n_boot=200, seed=seed)
   assert r.verdict in stats.VERDICTS
   assert r.n + r.n_excluded == len(pairs)
-  assert math.isnan(r.p) or 0.0 <= r.p <= 1.0
+  for p in (r.p, r.p_zero, r.p_below):
+    assert math.isnan(p) or 0.0 <= p <= 1.0
   if r.n >= 2 and r.ci_method != "none":
     assert r.ci_low <= r.ci_high

@@ -139,7 +139,7 @@ class HypothesisResult:
 
   hypothesis: Hypothesis
   alpha: float
-  cells: pd.DataFrame  # cell columns, n, n_excluded, ..., p, p_holm, effect_size, verdict
+  cells: pd.DataFrame  # cell columns, n, n_excluded, ..., ci_method, p, p_holm, ..., verdict (all numbers)
   verdict: str
   counts: dict  # verdict -> number of cells
   n_diverged: int  # diverged treatment/control rows excluded, over all cells
@@ -148,11 +148,16 @@ class HypothesisResult:
   def summary(self) -> str:
     """One line: the overall verdict and the cell counts."""
     c, total = self.counts, len(self.cells)
-    return (f"{self.verdict} (supported in {c[stats.SUPPORTED]} of {total} cells, refuted in "
-            f"{c[stats.REFUTED]}, inconclusive in {c[stats.INCONCLUSIVE]})")
+    return (f"{self.verdict} (supported in {c[stats.SUPPORTED]} of {total} cells, smaller than claimed "
+            f"in {c[stats.SMALLER]}, refuted in {c[stats.REFUTED]}, inconclusive in "
+            f"{c[stats.INCONCLUSIVE]})")
 
-  def to_markdown(self) -> str:
-    """A report: claim, setup, verdict, the per-cell table, exclusions and the verdict rule."""
+  def to_markdown(self, include_rule: bool = True) -> str:
+    """A report: claim, setup, verdict, the compact per-cell table, exclusions, the verdict rule.
+
+    include_rule=False leaves out stats.VERDICT_RULE, for a report that prints it once for all
+    its hypotheses.
+    """
     h = self.hypothesis
     cells = self.cells
     lines = [
@@ -161,13 +166,64 @@ class HypothesisResult:
         f"`{h.metric}`, direction {h.direction}, min_effect {h.min_effect:g}, alpha {self.alpha:g}, "
         f"Holm over {len(cells)} cells, {h.num_seeds} seeds planned.", "",
         f"**Verdict: {self.summary()}**", "",
-        markdown_table(cells), "",
+        markdown_table(compact_cells_table(cells, h, self.alpha)), "",
         f"Exclusions: {self.n_diverged} diverged rows; {int(cells['n_unpaired'].sum())} runs without "
         f"a partner; {int(cells['n_nonfinite'].sum())} pairs with a non-finite {h.metric}.",
     ]
     lines += [f"- {note}" for note in self.notes]
-    lines += ["", "Verdict rule:", "```", stats.VERDICT_RULE, "```", ""]
+    if include_rule:
+      lines += ["", "Verdict rule:", "```", stats.VERDICT_RULE, "```"]
+    lines += [""]
     return "\n".join(lines)
+
+
+def format_number(value: Any, digits: int = 3) -> str:
+  """A number at `digits` significant figures ("0.0123", "1.5e+03"); NaN as "n/a"."""
+  if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
+    return "n/a"
+  if isinstance(value, (float, np.floating)):
+    return f"{value:.{digits}g}"
+  return str(value)
+
+
+def format_p(p: float) -> str:
+  """A p-value at 2 significant figures ("0.003", "0.041", "1"), "<1e-4" below 1e-4."""
+  if p is None or np.isnan(p):
+    return "n/a"
+  return "<1e-4" if p < 1e-4 else f"{p:.2g}"
+
+
+def compact_cells_table(cells: pd.DataFrame, h: Hypothesis, alpha: float) -> pd.DataFrame:
+  """The per-cell table of a report: cell columns, n, mean_diff, CI, p_holm, d_z, verdict.
+
+  Numbers at 3 significant figures, p-values at 2. The CI's level and method head its column when
+  every cell shares the method (else each CI names its own); the p of the effect vs 0 appears when
+  min_effect > 0 (it is the p of the size otherwise); exclusion counts only when one is non-zero.
+  """
+  level = f"{100 * (1 - alpha):g}%"
+  methods = sorted(set(cells["ci_method"]) - {"none"}) if "ci_method" in cells else []
+  shared = methods[0] if len(methods) == 1 else None
+  ci_header = f"{level} CI ({shared})" if shared else f"{level} CI"
+
+  def ci(row) -> str:
+    if row.ci_method == "none" or np.isnan(row.ci_low):
+      return "n/a"
+    text = f"[{format_number(row.ci_low)}, {format_number(row.ci_high)}]"
+    return text if shared else f"{text} {row.ci_method}"
+
+  out = cells[list(h.conditions)].copy()
+  out["n"] = cells["n"]
+  for column in ("n_unpaired", "n_nonfinite", "n_diverged"):
+    if column in cells and (cells[column] != 0).any():
+      out[column.removeprefix("n_")] = cells[column]
+  out["mean_diff"] = cells["mean_diff"].map(format_number)
+  out[ci_header] = [ci(row) for row in cells.itertuples(index=False)]
+  out["p_holm (size >= m)" if h.min_effect > 0 else "p_holm"] = cells["p_holm"].map(format_p)
+  if h.min_effect > 0:
+    out["p_holm (effect > 0)"] = cells["p_zero_holm"].map(format_p)
+  out["d_z"] = cells["effect_size"].map(lambda v: format_number(v, 2))
+  out["verdict"] = cells["verdict"]
+  return out
 
 
 def _format(value: Any) -> str:
@@ -259,15 +315,18 @@ def evaluate(h: Hypothesis, results: pd.DataFrame, alpha: float = 0.05, n_boot: 
     r = out["result"]
     rows.append(dict(cell, n_unpaired=out["n_unpaired"], n_nonfinite=r.n_excluded, n_diverged=n_diverged))
     cell_stats.append(r)
-  p_holm = stats.holm([r.p for r in cell_stats])
-  p_opposite_holm = stats.holm([r.p_opposite for r in cell_stats])
-  cell_stats = [r.with_holm(p, q) for r, p, q in zip(cell_stats, p_holm, p_opposite_holm)]
+  # Each kind of p-value is its own family over the cells (stats.VERDICT_RULE).
+  adjusted = [stats.holm([getattr(r, kind) for r in cell_stats]) for kind in ("p", "p_zero", "p_below")]
+  cell_stats = [r.with_holm(*ps) for r, *ps in zip(cell_stats, *adjusted)]
   for row, r in zip(rows, cell_stats):
     row.update(n=r.n, n_excluded=r.n_excluded + row["n_unpaired"], mean_diff=r.mean_diff,
-               ci_low=r.ci_low, ci_high=r.ci_high, p=r.p, p_holm=r.p_holm, effect_size=r.effect_size,
+               ci_low=r.ci_low, ci_high=r.ci_high, ci_method=r.ci_method, p=r.p, p_holm=r.p_holm,
+               p_zero=r.p_zero, p_zero_holm=r.p_zero_holm, p_below=r.p_below,
+               p_below_holm=r.p_below_holm, effect_size=r.effect_size,
                rank_biserial=r.rank_biserial, verdict=r.verdict)
   order = [*h.conditions, "n", "n_excluded", "n_unpaired", "n_nonfinite", "n_diverged", "mean_diff",
-           "ci_low", "ci_high", "p", "p_holm", "effect_size", "rank_biserial", "verdict"]
+           "ci_low", "ci_high", "ci_method", "p", "p_holm", "p_zero", "p_zero_holm", "p_below",
+           "p_below_holm", "effect_size", "rank_biserial", "verdict"]
   cells = pd.DataFrame(rows, columns=order)
   verdicts = cells["verdict"].tolist()
   counts = {v: verdicts.count(v) for v in stats.VERDICTS}
