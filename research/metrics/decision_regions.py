@@ -28,8 +28,8 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
 
-from research.metrics.regions import (ON_LINE_REL, SLIVER_REL, THIN_REL, ActLike, Regions, _big_enough,
-                                      _centroids, _clip, _next_index, _pad_to, _to_pwl, _valid,
+from research.metrics.polygons import big_enough, centroids, clip, next_index, pad_to, valid
+from research.metrics.regions import (ON_LINE_REL, SLIVER_REL, THIN_REL, ActLike, Regions, _to_pwl,
                                       enumerate_regions)
 
 # Edge endpoints within LINE_REL * scale of a line lie on it; overlaps shorter than that are points.
@@ -90,17 +90,17 @@ def _class_pieces(verts, nv, A, c, ext, area_tol):
       if j != k:
         dA, dc = A[:, :, k] - A[:, :, j], c[:, k] - c[:, j]
         f = np.einsum("rvk,rk->rv", cell, dA) + dc[:, None]
-        (cell, cn), = _clip(cell, cn, f, _margin_eps(dA, dc, ext), sides=(1,))
+        (cell, cn), = clip(cell, cn, f, _margin_eps(dA, dc, ext), sides=(1,))
     # A piece of positive area where the class does not win at the centroid lies in a region on
     # which the logits tie throughout (a dead net): no part of the open decision region. Inside a
     # piece the margin is concave (a minimum of affine functions) and >= 0, so it is > 0 at the
     # centroid unless it is 0 throughout.
-    keep = (_big_enough(cell, cn, area_tol, THIN_REL * ext.max(1))
-            & _wins(A, c, ext, k, _centroids(cell, cn)[:, None])[:, 0])
+    keep = (big_enough(cell, cn, area_tol, THIN_REL * ext.max(1))
+            & _wins(A, c, ext, k, centroids(cell, cn)[:, None])[:, 0])
     r = np.flatnonzero(keep)
     out.append((cell[r], cn[r], np.full(len(r), k), r))
   width = max(p.shape[1] for p, *_ in out)
-  return (np.concatenate([_pad_to(p, width) for p, *_ in out]),
+  return (np.concatenate([pad_to(p, width) for p, *_ in out]),
           *(np.concatenate([o[i] for o in out]) for i in (1, 2, 3)))
 
 
@@ -111,7 +111,7 @@ def _tiles_pieces(tiles: Sequence[Regions], num_classes: int):
   line tolerance of each piece (that of its tile)."""
   polys = [p for t in tiles for p in t.polygons]
   width = max(len(p) for p in polys)
-  verts = np.stack([_pad_to(p[None], width)[0] for p in polys])
+  verts = np.stack([pad_to(p[None], width)[0] for p in polys])
   nv = np.array([len(p) for p in polys])
   A, c = zip(*(_logits_of_head(t.affine_A, t.affine_c, num_classes) for t in tiles))
   A, c = np.concatenate(A), np.concatenate(c)
@@ -128,8 +128,8 @@ def _tiles_pieces(tiles: Sequence[Regions], num_classes: int):
 
 def _edge_list(P: np.ndarray, nv: np.ndarray):
   """Every edge of every piece: its piece (e,), start (e, 2) and end (e, 2)."""
-  nxt = np.take_along_axis(P, _next_index(nv, P.shape[1])[..., None], 1)
-  piece, i = np.nonzero(_valid(nv, P.shape[1]))
+  nxt = np.take_along_axis(P, next_index(nv, P.shape[1])[..., None], 1)
+  piece, i = np.nonzero(valid(nv, P.shape[1]))
   return piece, P[piece, i], nxt[piece, i]
 
 
