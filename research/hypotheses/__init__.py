@@ -167,6 +167,9 @@ class HypothesisResult:
         f"Holm over {len(cells)} cells, {h.num_seeds} seeds planned.", "",
         f"**Verdict: {self.summary()}**", "",
         markdown_table(compact_cells_table(cells, h, self.alpha)), "",
+        f"n: pairs used. CIs are per cell at level {1 - self.alpha:g} (not adjusted); the verdicts use "
+        f"the Holm-adjusted p-values (a test passes at <= {self.alpha / 2:g}), so with several cells a "
+        "CI can clear min_effect in a cell that is not SUPPORTED.", "",
         f"Exclusions: {self.n_diverged} diverged rows; {int(cells['n_unpaired'].sum())} runs without "
         f"a partner; {int(cells['n_nonfinite'].sum())} pairs with a non-finite {h.metric}.",
     ]

@@ -1,0 +1,148 @@
+"""Simulations with known truth for the verdict rule of research.stats.
+
+Paired differences d = effect + sd * z, z standardised (mean 0, sd 1) from one of DISTRIBUTIONS;
+every replication runs the same code as a one-cell hypothesis (stats.StudentizedMean,
+stats.directional_pvalues, stats.cell_verdicts), vectorised over replications.
+
+- `coverage`: how often the interval (union, t alone, bootstrap-t alone) contains the true mean.
+- `verdict_rates`: the fraction of replications with each verdict at a true effect, for a
+  min_effect; false support is the SUPPORTED rate at effects below min_effect, power the rate at
+  effects above it.
+
+`python -m research.stats_simulation --out DIR` runs the full grid (a few minutes on one core) and
+writes DIR/coverage.csv, DIR/verdicts.csv and DIR/stats_simulation.png (coverage vs n per method
+and distribution; SUPPORTED / SMALLER rates vs true effect / min_effect per n).
+tests/test_stats_simulation.py asserts the fast versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from research import stats
+
+
+def _standard_t3(rng, size):
+  return rng.standard_t(3, size=size) / math.sqrt(3.0)  # sd of t(3) is sqrt(3)
+
+
+def _lognormal(sigma: float):
+  mean, sd = math.exp(sigma**2 / 2), math.sqrt((math.exp(sigma**2) - 1) * math.exp(sigma**2))
+  return lambda rng, size: (rng.lognormal(0.0, sigma, size=size) - mean) / sd
+
+
+# Standardised differences: mean 0, sd 1. "exponential" is right-skewed (skewness 2), "-exponential"
+# its mirror image (a seed where the treatment fails: the case that fools a one-sided t-test).
+DISTRIBUTIONS: dict[str, Callable] = {
+    "normal": lambda rng, size: rng.normal(size=size),
+    "exponential": lambda rng, size: rng.exponential(size=size) - 1.0,
+    "-exponential": lambda rng, size: 1.0 - rng.exponential(size=size),
+    "lognormal(0.5)": _lognormal(0.5),
+    "lognormal(0.75)": _lognormal(0.75),
+    "t(3)": _standard_t3,
+}
+
+
+def coverage(distribution: str, n: int, reps: int, n_boot: int, seed: int,
+             confidence: float = 0.95) -> dict[str, float]:
+  """Fraction of `reps` samples of n differences whose interval contains the true mean (0)."""
+  rng = np.random.default_rng(seed)
+  d = DISTRIBUTIONS[distribution](rng, (reps, n))
+  inference = stats.StudentizedMean(d, n_boot, rng)
+  out = {}
+  for method, (low, high) in (("union", inference.interval(confidence)),
+                              ("t", inference.t_interval(confidence)),
+                              ("bootstrap-t", inference.bootstrap_t_interval(confidence))):
+    out[method] = float(np.mean((low <= 0) & (0 <= high)))
+  return out
+
+
+def verdict_rates(distribution: str, n: int, effect: float, min_effect: float, sd: float, reps: int,
+                  n_boot: int, seed: int, direction: str = "greater", alpha: float = 0.05
+                  ) -> dict[str, float]:
+  """Fraction of one-cell verdicts of each kind, true mean difference `effect` (in the claimed
+  direction: for 'less' the differences are negated)."""
+  rng = np.random.default_rng(seed)
+  d = effect + sd * DISTRIBUTIONS[distribution](rng, (reps, n))
+  if direction == "less":
+    d = -d
+  inference = stats.StudentizedMean(d, n_boot, rng)
+  verdicts = stats.cell_verdicts(n, *stats.directional_pvalues(inference, direction, min_effect),
+                                 alpha=alpha)
+  return {v: float(np.mean(verdicts == v)) for v in stats.VERDICTS}
+
+
+def run(reps: int = 4000, n_boot: int = 1999, ns=(6, 8, 16, 32),
+        distributions=tuple(DISTRIBUTIONS), ratios=(0.0, 0.5, 0.9, 1.0, 1.5, 2.0, 3.0),
+        min_effect_sd: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+  """The full grid: (coverage table, verdict-rate table)."""
+  # min_effect in units of sd(d), per n: the size at which twice min_effect has ~90% power.
+  min_effect_sd = min_effect_sd or {6: 1.6, 8: 1.3, 16: 0.9, 32: 0.6}
+  cov, rates = [], []
+  for i, dist in enumerate(distributions):
+    for j, n in enumerate(ns):
+      cov.append(dict(distribution=dist, n=n, reps=reps, **coverage(dist, n, reps, n_boot, seed=100 * i + j)))
+      for k, ratio in enumerate(ratios):
+        m = min_effect_sd[n]
+        r = verdict_rates(dist, n, ratio * m, m, 1.0, reps, n_boot, seed=10_000 + 1000 * i + 100 * j + k)
+        rates.append(dict(distribution=dist, n=n, min_effect_sd=m, effect_over_min_effect=ratio,
+                          reps=reps, **r))
+  return pd.DataFrame(cov), pd.DataFrame(rates)
+
+
+def plot(cov: pd.DataFrame, rates: pd.DataFrame, path: Path) -> None:
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+  for method, ax in zip(("union", "t"), axes[:2]):
+    for dist, g in cov.groupby("distribution", sort=False):
+      ax.plot(g["n"], g[method], marker="o", label=dist)
+    ax.axhline(0.95, color="k", lw=0.8)
+    ax.axhline(0.93, color="r", lw=0.8, ls="--")
+    ax.set(xscale="log", xticks=sorted(cov["n"].unique()), xlabel="n (pairs)", ylabel="coverage",
+           ylim=(0.8, 1.0), title=f"95% CI coverage: {'t ∪ boot-t (used)' if method == 'union' else 't only'}")
+    ax.set_xticklabels(sorted(cov["n"].unique()))
+  axes[0].legend(fontsize=8)
+  ax = axes[2]
+  normal = rates[rates["distribution"] == "normal"]
+  for n, g in normal.groupby("n"):
+    line, = ax.plot(g["effect_over_min_effect"], g[stats.SUPPORTED], marker="o",
+                    label=f"n={n}, m={g['min_effect_sd'].iloc[0]:g} sd: SUPPORTED")
+    ax.plot(g["effect_over_min_effect"], g[stats.SMALLER], ls=":", color=line.get_color())
+  ax.axhline(0.05, color="r", lw=0.8, ls="--")
+  ax.axhline(0.8, color="k", lw=0.8, ls="--")
+  ax.axvline(1.0, color="grey", lw=0.8)
+  ax.set(xlabel="true effect / min_effect", ylabel="fraction of runs",
+         title="normal differences: SUPPORTED (solid), SMALLER THAN CLAIMED (dotted)")
+  ax.legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def main(argv=None) -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--out", required=True, help="folder for the CSVs and the figure")
+  parser.add_argument("--reps", type=int, default=4000)
+  parser.add_argument("--n_boot", type=int, default=1999)
+  args = parser.parse_args(argv)
+  out = Path(args.out)
+  out.mkdir(parents=True, exist_ok=True)
+  cov, rates = run(reps=args.reps, n_boot=args.n_boot)
+  cov.to_csv(out / "coverage.csv", index=False)
+  rates.to_csv(out / "verdicts.csv", index=False)
+  plot(cov, rates, out / "stats_simulation.png")
+  with pd.option_context("display.width", 200, "display.max_columns", 20):
+    print(cov.to_string(index=False))
+    print(rates.to_string(index=False))
+
+
+if __name__ == "__main__":
+  main()
