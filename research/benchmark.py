@@ -44,11 +44,10 @@ import pandas as pd
 from research import datasets, provenance
 from research.activations import parse_activation
 from research.metrics import boundary, regions, sparsity
-from research.models import dense_weights
+from research.models import (ModelSpec, dense_weights, evaluate, forward, graphdef_of, loss_and_accuracy,
+                             predict)
 from research.store import atomic_write_csv, atomic_write_json, atomic_write_text
-from research.train import (TRACE_COUNT, ModelBatch, ModelSpec, TrainSpec, bytes_per_model,
-                            evaluate, forward, graphdef_of, init_batch, loss_and_accuracy, predict,
-                            train_models)
+from research.train import TRACE_COUNT, ModelBatch, TrainSpec, bytes_per_model, init_batch, train_models
 
 COLUMNS = ("section", "workload", "implementation", "models", "steps", "reps", "median", "min", "max",
            "unit", "gflops", "ceiling", "ceiling_pct", "cores_used", "x_torch", "warmup_s", "compile_s",

@@ -50,3 +50,10 @@ def agree(value: np.ndarray) -> np.ndarray:
   if jax.process_count() == 1:
     return np.asarray(value)
   return np.asarray(multihost_utils.broadcast_one_to_all(np.asarray(value)))
+
+
+def global_array(value: np.ndarray, sharding: jax.sharding.NamedSharding) -> jax.Array:
+  """A jax.Array laid out by `sharding`; with several processes each fills only its own shards
+  (every process knows the whole value: it is derived from the config)."""
+  value = np.asarray(value)
+  return jax.make_array_from_callback(value.shape, sharding, lambda index: value[index])

@@ -1,4 +1,6 @@
-"""Flax NNX MLP that returns its named intermediates, plus the initialisers it supports.
+"""Flax NNX MLP that returns its named intermediates, the initialisers it supports, and the
+functions of one model that the engine and the metrics share (ModelSpec, init_model, forward,
+loss_and_accuracy, predict, evaluate, evaluate_batch).
 
 The forward pass returns (logits, intermediates) where intermediates = {"pre": (z_1, ..., z_L),
 "act": (a_1, ..., a_L)}: every metric (sparsity, activation patterns, linear regions, topology per
@@ -10,10 +12,13 @@ differ only in the slope have the same graph and are vmapped together; PReLU's s
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import optax
 from flax import nnx
 
 from research.activations import Activation
@@ -139,3 +144,69 @@ def dense_weights(params) -> tuple[list[jax.Array], list[jax.Array]]:
   """(kernels, biases) of hidden layers then head, from an MLP's Param state (for exact metrics)."""
   layers = [params["hidden"][i] for i in sorted(params["hidden"].keys())] + [params["head"]]
   return [l["kernel"][...] for l in layers], [l["bias"][...] for l in layers]
+
+
+# ----------------------------------------------------------------------------- one model's functions
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+  """What fixes the compiled graph: shapes, activation family and initialiser."""
+
+  in_dim: int
+  hidden_widths: tuple[int, ...]
+  num_classes: int
+  activation: Activation  # its slope is only the default; per-model slopes are vmapped
+  init: str
+
+  def build(self, key: jax.Array, slope: jax.Array | float | None = None) -> MLP:
+    return MLP(self.in_dim, self.hidden_widths, self.num_classes, self.activation, self.init,
+               slope=slope, rngs=nnx.Rngs(params=key))
+
+
+def init_model(spec: ModelSpec, seed: jax.Array, slope: jax.Array):
+  """Initial (params, rest) of one model: the init key is derived from its seed alone."""
+  model = spec.build(jax.random.fold_in(jax.random.key(seed), 0), slope)
+  _, params, rest = nnx.split(model, nnx.Param, ...)
+  return params, rest
+
+
+def graphdef_of(spec: ModelSpec):
+  """The static graph of a model, obtained without allocating its weights."""
+  return nnx.graphdef(nnx.eval_shape(lambda: spec.build(jax.random.key(0))))
+
+
+def forward(graphdef, params, rest, x):
+  """Logits and intermediates of one model."""
+  return nnx.merge(graphdef, params, rest)(x)
+
+
+def loss_and_accuracy(logits: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """Mean cross-entropy and accuracy; a single logit means binary classification."""
+  if logits.shape[-1] == 1:
+    z = logits[..., 0]
+    loss = optax.sigmoid_binary_cross_entropy(z, y.astype(z.dtype)).mean()
+    pred = (z > 0).astype(y.dtype)
+  else:
+    loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+    pred = jnp.argmax(logits, axis=-1).astype(y.dtype)
+  return loss, (pred == y).mean()
+
+
+def predict(logits: jax.Array) -> jax.Array:
+  """Predicted class from logits (binary head: logit > 0)."""
+  if logits.shape[-1] == 1:
+    return (logits[..., 0] > 0).astype(jnp.int32)
+  return jnp.argmax(logits, axis=-1).astype(jnp.int32)
+
+
+def evaluate(graphdef, params, rest, x, y):
+  """(loss, accuracy) of one model on (x, y)."""
+  logits, _ = forward(graphdef, params, rest, x)
+  return loss_and_accuracy(logits, y)
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef",))
+def evaluate_batch(params, rest, x_all, y_all, data_index, *, graphdef):
+  """(loss, accuracy) per model, each on its own data instance."""
+  return jax.vmap(lambda p, r, i: evaluate(graphdef, p, r, x_all[i], y_all[i]))(
+      params, rest, data_index)

@@ -25,8 +25,9 @@ import pandas as pd
 from research import datasets, distributed, provenance
 from research.activations import Activation, parse_activation
 from research.metrics import evaluation
+from research.models import ModelSpec
 from research.store import Store, atomic_write_csv, atomic_write_json, stable_hash
-from research.train import ModelBatch, ModelSpec, TrainSpec, train_models
+from research.train import ModelBatch, TrainSpec, train_models
 from research.validation import validate_study_config
 
 

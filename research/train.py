@@ -10,10 +10,10 @@ reads another model's values).
 
 The model axis is laid out over every device with a `NamedSharding` (the entry points give the CPU
 one device per core, `research.jax_setup`, so the cores run their shards side by side, see
-BENCHMARKS.md) and processed in equal-size chunks (the last one
-padded), sized to a memory budget, so a sweep of any size compiles once and fits in memory. On a
-CPU each device trains its shard a few models at a time inside the program (models_per_group), so
-a step's activations stay in the core's cache.
+BENCHMARKS.md) and processed in equal-size chunks (the last one padded), sized to a memory budget,
+so a sweep of any size compiles once and fits in memory. On a CPU each device trains its shard a
+few models at a time inside the program (models_per_group), so a step's activations stay in the
+core's cache. The model and its one-model functions (forward, loss, evaluation) are research.models.
 Importing this module turns on JAX's persistent compilation cache (research.jax_setup), so a rerun
 of the same shapes does not compile again.
 """
@@ -30,14 +30,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from flax import nnx
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec as P
 from tqdm.auto import tqdm
 
-from research import distributed
-from research import jax_setup
-from research.activations import Activation
-from research.models import MLP
+from research import distributed, jax_setup
+from research.models import ModelSpec, evaluate_batch, forward, graphdef_of, init_model, loss_and_accuracy
 
 jax_setup.enable_compilation_cache()
 
@@ -54,21 +51,6 @@ CPU_GROUP_BYTES = 1 << 20
 # Default memory for the models of one chunk (parameters, optimiser state, activations and their
 # gradients); the model axis is cut into chunks that fit (see models_per_chunk).
 DEFAULT_MEMORY_BUDGET_BYTES = 2 * 1024**3
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelSpec:
-  """What fixes the compiled graph: shapes, activation family and initialiser."""
-
-  in_dim: int
-  hidden_widths: tuple[int, ...]
-  num_classes: int
-  activation: Activation  # its slope is only the default; per-model slopes are vmapped
-  init: str
-
-  def build(self, key: jax.Array, slope: jax.Array | float | None = None) -> MLP:
-    return MLP(self.in_dim, self.hidden_widths, self.num_classes, self.activation, self.init,
-               slope=slope, rngs=nnx.Rngs(params=key))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,6 +118,11 @@ class ModelBatch:
   def take(self, idx: np.ndarray) -> "ModelBatch":
     return ModelBatch(*(np.asarray(getattr(self, f.name))[idx] for f in dataclasses.fields(self)))
 
+  def padded(self, size: int) -> "ModelBatch":
+    """This batch padded to `size` models by repeating its last model (results of pads are dropped)."""
+    idx = np.concatenate([np.arange(len(self)), np.full(size - len(self), len(self) - 1)])
+    return self.take(idx.astype(int))
+
 
 @dataclasses.dataclass
 class TrainResult:
@@ -154,43 +141,7 @@ class TrainResult:
   checkpoints: dict = dataclasses.field(default_factory=dict)
 
 
-# ----------------------------------------------------------------------------- pure functions
-
-def init_model(spec: ModelSpec, seed: jax.Array, slope: jax.Array):
-  """Initial (params, rest) of one model: the init key is derived from its seed alone."""
-  model = spec.build(jax.random.fold_in(jax.random.key(seed), 0), slope)
-  _, params, rest = nnx.split(model, nnx.Param, ...)
-  return params, rest
-
-
-def graphdef_of(spec: ModelSpec):
-  """The static graph of a model, obtained without allocating its weights."""
-  return nnx.graphdef(nnx.eval_shape(lambda: spec.build(jax.random.key(0))))
-
-
-def forward(graphdef, params, rest, x):
-  """Logits and intermediates of one model."""
-  return nnx.merge(graphdef, params, rest)(x)
-
-
-def loss_and_accuracy(logits: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """Mean cross-entropy and accuracy; a single logit means binary classification."""
-  if logits.shape[-1] == 1:
-    z = logits[..., 0]
-    loss = optax.sigmoid_binary_cross_entropy(z, y.astype(z.dtype)).mean()
-    pred = (z > 0).astype(y.dtype)
-  else:
-    loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-    pred = jnp.argmax(logits, axis=-1).astype(y.dtype)
-  return loss, (pred == y).mean()
-
-
-def predict(logits: jax.Array) -> jax.Array:
-  """Predicted class from logits (binary head: logit > 0)."""
-  if logits.shape[-1] == 1:
-    return (logits[..., 0] > 0).astype(jnp.int32)
-  return jnp.argmax(logits, axis=-1).astype(jnp.int32)
-
+# ----------------------------------------------------------------------------- one model's steps
 
 def _all_finite(tree) -> jax.Array:
   return jnp.all(jnp.stack([jnp.all(jnp.isfinite(l)) for l in jax.tree.leaves(tree)]))
@@ -228,12 +179,6 @@ def train_chunk(graphdef, train_spec: TrainSpec, carry, x, y, seed, lr, start_st
   steps = start_step + jnp.arange(num_steps)
   carry, _ = jax.lax.scan(step, carry, steps)
   return carry
-
-
-def evaluate(graphdef, params, rest, x, y):
-  """(loss, accuracy) of one model on (x, y)."""
-  logits, _ = forward(graphdef, params, rest, x)
-  return loss_and_accuracy(logits, y)
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -282,13 +227,6 @@ def train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, *, 
   return _train_chunk_batch(carry, x_all, y_all, data_index, seed, lr, start_step, graphdef=graphdef,
                             train_spec=train_spec.compiled(), num_steps=num_steps,
                             group_size=group_size)
-
-
-@functools.partial(jax.jit, static_argnames=("graphdef",))
-def evaluate_batch(params, rest, x_all, y_all, data_index, *, graphdef):
-  """(loss, accuracy) per model, each on its own data instance."""
-  return jax.vmap(lambda p, r, i: evaluate(graphdef, p, r, x_all[i], y_all[i]))(
-      params, rest, data_index)
 
 
 @functools.partial(jax.jit, static_argnames=("spec", "train_spec"))
@@ -365,19 +303,6 @@ def group_layout(chunk_size: int, num_devices: int, group_size: int | None) -> t
   return groups * group_size * num_devices, group_size
 
 
-def global_array(value: np.ndarray, sharding: NamedSharding) -> jax.Array:
-  """A jax.Array laid out by `sharding`; with several processes each fills only its own shards
-  (every process knows the whole value: it is derived from the config)."""
-  value = np.asarray(value)
-  return jax.make_array_from_callback(value.shape, sharding, lambda index: value[index])
-
-
-def _pad_to(batch: ModelBatch, size: int) -> ModelBatch:
-  """Pads a batch to `size` models by repeating its last model (results of pads are dropped)."""
-  idx = np.concatenate([np.arange(len(batch)), np.full(size - len(batch), len(batch) - 1)])
-  return batch.take(idx.astype(int))
-
-
 def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndarray],
                  batch: ModelBatch, *, max_models_per_chunk: int = 1024,
                  memory_budget_bytes: int | None = None, progress: bool = True,
@@ -408,7 +333,7 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
   graphdef = graphdef_of(spec)
   models = NamedSharding(mesh, P("models"))
   replicated = NamedSharding(mesh, P())
-  arrays = {k: global_array(v, replicated) for k, v in data.items()}
+  arrays = {k: distributed.global_array(v, replicated) for k, v in data.items()}
 
   eval_steps = list(range(0, train_spec.num_steps, train_spec.eval_every_steps))
   bounds = eval_steps[1:] + [train_spec.num_steps]
@@ -421,8 +346,8 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
              unit_scale=True, disable=not progress, desc=desc or "train", leave=False)
   for c in range(num_chunks):
     idx = np.arange(c * chunk_size, min((c + 1) * chunk_size, num_models))
-    sub = _pad_to(batch.take(idx), chunk_size)
-    put = lambda a, dtype: global_array(np.asarray(a, dtype), models)
+    sub = batch.take(idx).padded(chunk_size)
+    put = lambda a, dtype: distributed.global_array(np.asarray(a, dtype), models)
     seed, slope = put(sub.seed, jnp.uint32), put(sub.slope, jnp.float32)
     lr, data_index = put(sub.lr, jnp.float32), put(sub.data_index, jnp.int32)
     carry = (*init_batch(seed, slope, spec=spec, train_spec=train_spec),

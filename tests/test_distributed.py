@@ -55,7 +55,8 @@ if num_processes > 1:
   distributed.initialize(f"127.0.0.1:{port}", num_processes, process_id)
 import jax, numpy as np
 from research.activations import parse_activation
-from research.train import ModelBatch, ModelSpec, TrainSpec, train_models
+from research.models import ModelSpec
+from research.train import ModelBatch, TrainSpec, train_models
 rng = np.random.default_rng(0)
 x = rng.uniform(-1, 1, size=(2, 64, 2)).astype(np.float32)
 y = ((x[..., 0] * x[..., 1]) > 0).astype(np.int32)

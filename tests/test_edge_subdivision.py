@@ -34,6 +34,10 @@ def _agree(ws, bs, spec, dom=DOM, plane=None, generic: bool | None = True):
     assert len(_pattern_set(sub.patterns)) == sub.num_regions
     assert _pattern_set(sub.patterns) == _pattern_set(reg.patterns)
     np.testing.assert_allclose(sub.areas.sum(), np.prod(dom[:, 1] - dom[:, 0]), rtol=1e-9)
+    by_neuron = ES.subdivide_by_neuron(ws, bs, spec, dom, plane)  # Berzins' order, one cut at a time
+    if by_neuron is not None:
+      assert _pattern_set(by_neuron.patterns) == _pattern_set(sub.patterns)
+      assert len(by_neuron.edges) == len(sub.edges) and len(by_neuron.vertices) == len(sub.vertices)
   assert ES.count_regions_fast(ws, bs, spec, dom, plane) == reg.num_regions
   assert _pattern_set(ES.patterns_fast(ws, bs, spec, dom, plane)) == _pattern_set(reg.patterns)
   return reg.num_regions

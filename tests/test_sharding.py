@@ -14,7 +14,8 @@ SCRIPT = """
 import json, sys
 import jax, numpy as np
 from research.activations import parse_activation
-from research.train import ModelBatch, ModelSpec, TrainSpec, train_models
+from research.models import ModelSpec
+from research.train import ModelBatch, TrainSpec, train_models
 rng = np.random.default_rng(0)
 x = rng.uniform(-1, 1, size=(2, 64, 2)).astype(np.float32)
 y = ((x[..., 0] * x[..., 1]) > 0).astype(np.int32)

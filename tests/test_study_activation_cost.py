@@ -10,7 +10,7 @@ import pytest
 from configs.activation_cost import get_config
 from research.activations import parse_activation
 from research.studies import activation_cost as ac
-from research.train import ModelSpec, forward, graphdef_of, init_model, loss_and_accuracy
+from research.models import ModelSpec, forward, graphdef_of, init_model, loss_and_accuracy
 from research.validation import ConfigError
 
 from helpers import run_module

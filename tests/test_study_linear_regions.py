@@ -9,8 +9,9 @@ import pytest
 
 from configs.linear_regions import get_config
 from research.activations import parse_activation
+from research.models import ModelSpec, init_model
 from research.studies import linear_regions as L
-from research.train import ModelBatch, ModelSpec, TrainSpec, init_model, train_models
+from research.train import ModelBatch, TrainSpec, train_models
 from research.validation import ConfigError
 
 from helpers import run_module

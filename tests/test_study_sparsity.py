@@ -14,8 +14,9 @@ from research.activations import parse_activation
 from research.datasets import Dataset
 from research.metrics.evaluation import EvalContext, known_column, metric_families
 from research.metrics.layer_probes import column_names
+from research.models import ModelSpec
 from research.studies import sparsity as study
-from research.train import ModelSpec, TrainResult
+from research.train import TrainResult
 
 from helpers import assert_usage_error_before_compute, run_module
 

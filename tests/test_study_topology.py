@@ -14,9 +14,10 @@ from research import datasets
 from research.activations import parse_activation
 from research.metrics.evaluation import EvalContext, known_column, metric_families
 from research.metrics.layer_topology import column_names, topology_columns
+from research.models import ModelSpec
 from research.studies import fit as fitting
 from research.studies import topology as study
-from research.train import ModelSpec, TrainResult
+from research.train import TrainResult
 
 from helpers import assert_usage_error_before_compute, run_module
 

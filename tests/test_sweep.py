@@ -6,8 +6,7 @@ from configs.relu_vs_leaky import get_config
 from research import datasets, sweep
 from research.activations import parse_activation
 from research.metrics import evaluation, regions
-from research.models import dense_weights
-from research.train import ModelSpec, init_model
+from research.models import ModelSpec, dense_weights, init_model
 
 
 def tiny_config():

@@ -2,9 +2,10 @@ import jax
 import numpy as np
 import pytest
 
-from research import train
+from research import models, train
 from research.activations import parse_activation
-from research.train import ModelBatch, ModelSpec, TrainSpec, train_models
+from research.models import ModelSpec
+from research.train import ModelBatch, TrainSpec, train_models
 
 
 def toy_data(n=64, instances=2, seed=0):
@@ -147,7 +148,7 @@ def test_checkpoints_equal_shorter_runs():
   assert sorted(res.checkpoints) == [0, 20, 40]
   short = train_models(SPEC, TrainSpec(num_steps=20, eval_every_steps=10), data, batch_of(5),
                        max_models_per_chunk=4, progress=False)
-  init_params, _ = jax.vmap(lambda s, sl: train.init_model(SPEC, s, sl))(batch_of(5).seed, batch_of(5).slope)
+  init_params, _ = jax.vmap(lambda s, sl: models.init_model(SPEC, s, sl))(batch_of(5).seed, batch_of(5).slope)
   for a, b in zip(jax.tree.leaves(res.checkpoints[20][0]), jax.tree.leaves(short.params)):
     np.testing.assert_array_equal(a, b)
   for a, b in zip(jax.tree.leaves(res.checkpoints[40][0]), jax.tree.leaves(res.params)):

@@ -116,10 +116,10 @@ def _incidence(ea, eb, f1, f2, num_faces: int, num_vertices: int):
   return scipy.sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(num_faces, num_vertices))
 
 
-def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
-              domain: np.ndarray, plane=None) -> Subdivision | None:
-  """The exact region graph by edge subdivision, or None where the net is not in general position
-  (with margin) on the domain and regions.enumerate_regions must decide. Raises for a smooth act."""
+def subdivide_by_neuron(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
+                        domain: np.ndarray, plane=None) -> Subdivision | None:
+  """Edge subdivision one (neuron, breakpoint) cut at a time, as Berzins does: the reference for
+  `subdivide` (same result, several times slower). None where not in general position."""
   domain = np.asarray(domain, np.float64)
   if domain.shape != (2, 2) or not (domain[:, 0] < domain[:, 1]).all():
     raise ValueError(f"domain must be [[u_lo, u_hi], [v_lo, v_hi]] with lo < hi, got {domain.tolist()}")
@@ -213,17 +213,27 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
     c_in = Zc[anc] * slopes[p] + inters[p]
     layer_in = _apply(pwl, zv)
 
+  return _finish(X.view.copy(), ea.view, eb.view, fs.view, F, pats, domain)
+
+
+def _finish(Xv, A_, B_, fs, F, pats, domain) -> Subdivision | None:
+  """The Subdivision, or None if a face is a sliver regions.py would not have split off."""
   # Areas and thicknesses (area / perimeter) of the faces, about their vertex means.
-  V = X.n
-  Xv, A_, B_, F1, F2 = X.view, ea.view, eb.view, fs.view[:, 0], fs.view[:, 1]
-  inc = _incidence(A_, B_, F1, F2, F, V)
-  cen = (inc @ Xv) / np.asarray(inc.sum(1))
-  inside = F2 >= 0
+  (u0, u1), (v0, v1) = domain
+  ext = np.abs(domain).max(1)
+  F1, F2 = fs[:, 0], fs[:, 1]
+  inside = np.flatnonzero(F2 >= 0)
   fi = np.concatenate([F1, F2[inside]])
   ai, bi = np.concatenate([A_, A_[inside]]), np.concatenate([B_, B_[inside]])
-  da, db = Xv[ai] - cen[fi], Xv[bi] - cen[fi]
-  area = 0.5 * np.bincount(fi, np.abs(da[:, 0] * db[:, 1] - da[:, 1] * db[:, 0]), F)
-  perim = np.bincount(fi, np.linalg.norm(Xv[bi] - Xv[ai], axis=1), F)
+  xa, xb = Xv[ai], Xv[bi]
+  cnt = 2.0 * np.bincount(fi, minlength=F)
+  s = xa + xb
+  cx = (np.bincount(fi, s[:, 0], F) / cnt)[fi]
+  cy = (np.bincount(fi, s[:, 1], F) / cnt)[fi]
+  cross = (xa[:, 0] - cx) * (xb[:, 1] - cy) - (xa[:, 1] - cy) * (xb[:, 0] - cx)
+  area = 0.5 * np.bincount(fi, np.abs(cross), F)
+  d = xb - xa
+  perim = np.bincount(fi, np.sqrt(d[:, 0] ** 2 + d[:, 1] ** 2), F)
   area_tol = _regions.SLIVER_REL * (u1 - u0) * (v1 - v0)
   thin_tol = _regions.THIN_REL * ext.max()
   # A face at least twice as thick as THIN_REL (or as large as SLIVER_REL) makes every piece that
@@ -232,8 +242,211 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
     return None
   if not np.isclose(area.sum(), (u1 - u0) * (v1 - v0), rtol=1e-9, atol=0):
     return None
-  return Subdivision(Xv.copy(), np.stack([A_, B_], 1), np.stack([F1, F2], 1), pats, area)
+  return Subdivision(Xv, np.stack([A_, B_], 1), np.stack([F1, F2], 1), pats, area)
 
+
+def _chains(start, end, seg, key, vid):
+  """Sub-edges of segments start[g] -> end[g] through interior vertices vid (on segment seg, at
+  position key along it): (a, b, segment) of every piece, in order along each segment."""
+  n = len(start)
+  order = np.lexsort((key, seg))
+  g, v = seg[order], vid[order]
+  first = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, bool)
+  last = np.r_[g[1:] != g[:-1], True] if len(g) else np.zeros(0, bool)
+  prev = np.where(first, start[g], np.r_[np.int64(0), v[:-1]] if len(v) else v)
+  bare = np.flatnonzero(np.bincount(seg, minlength=n) == 0)
+  a = np.concatenate([prev, v[last], start[bare]])
+  b = np.concatenate([v, end[g[last]], end[bare]])
+  return a, b, np.concatenate([g, g[last], bare])
+
+
+def _paired(keys: np.ndarray, values: np.ndarray):
+  """Keys that must each occur exactly twice: (sorted distinct keys, first value, second value),
+  or None if some key does not occur exactly twice."""
+  order = np.argsort(keys, kind="stable")
+  k, v = keys[order], values[order]
+  if len(k) % 2 or (k[0::2] != k[1::2]).any() or (k[2::2] == k[1:-1:2]).any():
+    return None
+  return k[0::2], v[0::2], v[1::2]
+
+
+def _pack(bits: np.ndarray) -> np.ndarray:
+  """Bool rows (n, L) as uint64 words (n, ceil(L / 64)), bit i of word w is column 64 w + i."""
+  words = np.packbits(bits, axis=1, bitorder="little")
+  pad = (-words.shape[1]) % 8
+  if pad:
+    words = np.pad(words, ((0, 0), (0, pad)))
+  return np.ascontiguousarray(words).view(np.uint64)
+
+
+def _unpack(words: np.ndarray, L: int) -> np.ndarray:
+  """The inverse of _pack: bool rows (n, L)."""
+  u8 = np.ascontiguousarray(words).view(np.uint8)
+  return np.unpackbits(u8, axis=1, count=L, bitorder="little").astype(bool)
+
+
+def _unique_rows(f0: np.ndarray, words: np.ndarray):
+  """Group rows by (f0, words): (group of each row, first row of each group, number of groups)."""
+  order = np.lexsort(tuple(words[:, i] for i in range(words.shape[1])) + (f0,))
+  fo, wo = f0[order], words[order]
+  new = np.r_[True, (fo[1:] != fo[:-1]) | (wo[1:] != wo[:-1]).any(1)]
+  gid = np.empty(len(f0), np.int64)
+  gid[order] = np.cumsum(new) - 1
+  return gid, order[new], int(new.sum())
+
+
+def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
+              domain: np.ndarray, plane=None) -> Subdivision | None:
+  """The exact region graph by edge subdivision, or None where the net is not in general position
+  (with margin) on the domain and regions.enumerate_regions must decide. Raises for a smooth act.
+
+  All cuts of one layer are made at once: inside a face of the layer-start graph every unit of the
+  layer is a straight line, so the layer's graph there is known without an order. The edges of
+  the layer-start graph are cut at all their crossings (sorted along each edge); each face's two
+  crossings with a line are its chord; chord j is cut where the sign of line k differs at its two
+  ends (and chord k where line j's does: this is checked); faces are the distinct (layer-start
+  face, sign vector of the layer) of the two sides of every edge, read at its midpoint. Each
+  layer-start face then holds 1 + chords + crossings faces, which is checked too."""
+  domain = np.asarray(domain, np.float64)
+  if domain.shape != (2, 2) or not (domain[:, 0] < domain[:, 1]).all():
+    raise ValueError(f"domain must be [[u_lo, u_hi], [v_lo, v_hi]] with lo < hi, got {domain.tolist()}")
+  pwl = _to_pwl(act)
+  if pwl is None:
+    raise ValueError("edge subdivision needs a piecewise-linear activation")
+  ws, bs = _check_net(weights, biases)
+  Emat, origin = _input_map(ws[0].shape[0], plane)
+  (u0, u1), (v0, v1) = domain
+  ext = np.abs(domain).max(1)
+  bps = np.asarray(pwl.breakpoints, np.float64)
+  nb = len(bps)
+  slopes, inters = np.asarray(pwl.slopes), np.asarray(pwl.intercepts)
+
+  X = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
+  ea, eb = np.array([0, 1, 2, 3]), np.array([1, 2, 3, 0])
+  fs = np.array([[0, -1]] * 4, np.int64)  # the faces each edge borders (-1: outside)
+  F = 1
+  A_in, c_in = Emat[None], origin[None]  # per face: layer input = [u, v] @ A_in + c_in
+  layer_in = X @ Emat + origin
+  pats = np.zeros((1, 0), np.int8)
+  layers = list(zip(ws[:-1], bs[:-1]))
+  for li, (w, b) in enumerate(layers):
+    last_layer = li == len(layers) - 1
+    h = w.shape[1]
+    L = h * nb  # lines: unit j, breakpoint i is line j * nb + i
+    ZA, Zc = A_in @ w, c_in @ w + b
+    Z = layer_in @ w + b
+    if L == 0:  # no breakpoints: one piece, nothing is cut
+      pats = np.concatenate([pats, np.zeros((F, h), np.int8)], 1)
+      A_in, c_in = ZA * slopes[0], Zc * slopes[0] + inters[0]
+      layer_in = pwl(Z)
+      continue
+    # The largest size of each line's affine function on the domain over the faces (bounded by
+    # the sum of the maxima of its terms): regions.py's on-line tolerance is at most this.
+    gmax = np.abs(ZA).max(0)  # (2, h)
+    size = (gmax * ext[:, None]).sum(0)[:, None] + np.abs(Zc[:, :, None] - bps).max(0)
+    eps = DEGENERATE_FACTOR * _regions.ON_LINE_REL * size.reshape(L)
+    V = len(X)
+    G = Z - bps[0] if nb == 1 else (Z[:, :, None] - bps).reshape(V, L)
+    if (np.abs(G) <= eps).any():  # a line through a vertex of the layer-start graph
+      return None
+    Sw = _pack(G > 0)  # (V, words): which side of every line each vertex lies on
+    # Crossings of the layer-start edges.
+    ce, cl = np.nonzero(_unpack(Sw[ea] ^ Sw[eb], L))
+    a, bb = ea[ce], eb[ce]
+    ga, gb = G[a, cl], G[bb, cl]
+    t = ga / (ga - gb)
+    Xb = X[a] + t[:, None] * (X[bb] - X[a])
+    Zb = Z[a] + t[:, None] * (Z[bb] - Z[a])
+    Gb = Zb - bps[0] if nb == 1 else (Zb[:, :, None] - bps).reshape(len(ce), L)
+    rb = np.arange(len(ce))
+    Gb[rb, cl] = 0.0
+    near = np.abs(Gb) <= eps
+    near[rb, cl] = False
+    if near.any():  # two lines meet on an edge
+      return None
+    vb = V + rb
+    # Chords: the two crossings of each line with the boundary of each face it crosses.
+    inc_f = fs[ce].T.ravel()
+    keep = inc_f >= 0
+    pairs = _paired((inc_f * L + np.tile(cl, 2))[keep], np.tile(rb, 2)[keep])
+    if pairs is None:
+      return None
+    ck, P, Q = pairs  # P, Q: indices into the crossings
+    chord_f, chord_l = ck // L, ck % L
+    nc = len(ck)
+    # Crossings of chords inside their face: line k changes sign between the ends of chord j.
+    GP, GQ = Gb[P], Gb[Q]
+    M = (GP > 0) != (GQ > 0)
+    M[np.arange(nc), chord_l] = False
+    ci, lj = np.nonzero(M)
+    own = chord_l[ci]
+    pk = (chord_f[ci] * L + np.minimum(own, lj)) * L + np.maximum(own, lj)
+    up = own < lj
+    iu, idn = np.flatnonzero(up), np.flatnonzero(~up)
+    ou, od = np.argsort(pk[iu], kind="stable"), np.argsort(pk[idn], kind="stable")
+    if len(iu) != len(idn) or (pk[iu][ou] != pk[idn][od]).any() or (np.diff(pk[iu][ou]) == 0).any():
+      return None  # chord j crosses line k but chord k does not cross line j: not generic
+    gp, gq = GP[ci, lj], GQ[ci, lj]
+    s = gp / (gp - gq)  # position of each crossing along its chord
+    su = s[iu][:, None]
+    pu, qu = P[ci[iu]], Q[ci[iu]]
+    Xi = Xb[pu] + su * (Xb[qu] - Xb[pu])
+    Zi = Zb[pu] + su * (Zb[qu] - Zb[pu])
+    Gi = Zi - bps[0] if nb == 1 else (Zi[:, :, None] - bps).reshape(len(iu), L)
+    r = np.arange(len(iu))
+    Gi[r, own[iu]] = 0.0
+    Gi[r, lj[iu]] = 0.0
+    near = np.abs(Gi) <= eps
+    near[r, own[iu]] = False
+    near[r, lj[iu]] = False
+    if near.any():  # three lines through one point
+      return None
+    vi = V + len(ce) + r
+    vid = np.empty(len(ci), np.int64)
+    vid[iu] = vi
+    vid[idn[od]] = vi[ou]
+    # The new graph: layer-start edges cut at their crossings, chords cut at theirs.
+    X = np.concatenate([X, Xb, Xi])
+    Sw = np.concatenate([Sw, _pack(Gb > 0), _pack(Gi > 0)])
+    ba, bb_, bseg = _chains(ea, eb, ce, t, vb)
+    ca, cb, cseg = _chains(vb[P], vb[Q], ci, s, vid)
+    # Faces: the two sides of every edge, as (layer-start face, signs of the layer's lines). At
+    # most one end of an edge lies on a line other than its own, and there its sign bit is 0, so
+    # the side of the edge is the OR of its ends; its own line is set to either side.
+    mb = Sw[ba] | Sw[bb_]
+    mc = Sw[ca] | Sw[cb]
+    cl_ = chord_l[cseg]
+    word, bit = cl_ // 64, np.left_shift(np.uint64(1), (cl_ % 64).astype(np.uint64))
+    cr = np.arange(len(ca))
+    mc_pos, mc_neg = mc.copy(), mc
+    mc_pos[cr, word] |= bit
+    mc_neg[cr, word] &= ~bit
+    bf = fs[bseg]
+    side2 = np.flatnonzero(bf[:, 1] >= 0)
+    f0 = np.concatenate([bf[:, 0], bf[side2, 1], chord_f[cseg], chord_f[cseg]])
+    words = np.concatenate([mb, mb[side2], mc_pos, mc_neg])
+    gid, first, F_new = _unique_rows(f0, words)
+    if F_new != F + nc + len(iu):  # Euler, face by face: 1 + chords + crossings
+      return None
+    nB = len(ba)
+    fb = np.full((nB, 2), -1, np.int64)
+    fb[:, 0] = gid[:nB]
+    fb[side2, 1] = gid[nB:nB + len(side2)]
+    o = nB + len(side2)
+    fcs = np.stack([gid[o:o + len(ca)], gid[o + len(ca):]], 1)
+    ea, eb = np.concatenate([ba, ca]), np.concatenate([bb_, cb])
+    fs = np.concatenate([fb, fcs])
+    anc = f0[first]
+    bits = _unpack(words[first], L)
+    p = bits.astype(np.int64) if nb == 1 else bits.reshape(F_new, h, nb).sum(2)  # pieces
+    pats = np.concatenate([pats[anc], p.astype(np.int8)], 1)
+    F = F_new
+    if not last_layer:
+      Z = np.concatenate([Z, Zb, Zi])
+      A_in = ZA[anc] * slopes[p][:, None, :]
+      c_in = Zc[anc] * slopes[p] + inters[p]
+      layer_in = _apply(pwl, Z)
+  return _finish(X, ea, eb, fs, F, pats, domain)
 
 def _fallback(weights, biases, act, domain, plane):
   return _regions.enumerate_regions(weights, biases, act, domain, plane, boundary=False)

@@ -18,15 +18,17 @@ import functools
 import importlib
 import pkgutil
 import re
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from research.metrics import boundary, decision_regions, regions, sparsity
-from research.models import dense_weights
-from research.train import ModelSpec, TrainResult, evaluate_batch, forward, graphdef_of, predict
+from research.models import ModelSpec, dense_weights, evaluate_batch, forward, graphdef_of, predict
+
+if TYPE_CHECKING:  # the engine's result type, for annotations only: metrics do not import the engine
+  from research.train import TrainResult
 
 # Models evaluated at once on the dense grid; bounds peak memory (models x points x units).
 GRID_MODELS_PER_BATCH = 8

@@ -30,7 +30,7 @@ import threadpoolctl
 
 from research.metrics import topology
 from research.metrics.evaluation import EvalContext, register_family
-from research.train import predict
+from research.models import predict
 
 # Seed of the per-class subsample (topology.subsample); fixed so every model and layer sees the
 # same rule, and reruns give the same Betti numbers.

@@ -25,8 +25,8 @@ import pandas as pd
 
 from research.activations import Activation, ActivationKind, parse_activation
 from research.hypotheses import markdown_table
+from research.models import ModelSpec, forward, graphdef_of, init_model, loss_and_accuracy
 from research.study import ReportContent, RunContext, Study
-from research.train import ModelSpec, forward, graphdef_of, init_model, loss_and_accuracy
 from research.validation import ConfigError, fail, check_float, check_int, check_sequence
 
 REFERENCE = "relu"
