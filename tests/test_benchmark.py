@@ -9,6 +9,8 @@ import pandas as pd
 
 from configs.benchmark import get_config
 from research import benchmark
+from research.benchmark import measure, workloads
+from research.train import bytes_per_model
 
 
 def tiny_config():
@@ -25,7 +27,7 @@ def tiny_config():
     c.evaluation.models, c.evaluation.train_steps, c.evaluation.grid_resolution = 4, 20, 32
     c.evaluation.repetitions, c.evaluation.region_models = 1, 1
     c.memory.workload, c.memory.num_models, c.memory.steps = "small", 12, 20
-    c.memory.budget_mb = 4 * benchmark.bytes_per_model(
+    c.memory.budget_mb = 4 * bytes_per_model(
         benchmark.workload_from_config("small", s).spec(), 100, 100) / 1024**2  # 4 models a chunk
     c.sections = ("small", "evaluation", "memory")
   return c
@@ -36,7 +38,7 @@ def test_tiny_run_writes_the_table_and_implementations_agree(tmp_path, capsys):
   frame = pd.read_csv(tmp_path / "benchmark.csv")
   assert list(frame.columns) == list(benchmark.COLUMNS)
   train = frame[frame.section == "train"]
-  expected = {"engine", "jax loop"} | ({"torch loop"} if benchmark._torch() else set())
+  expected = {"engine", "jax loop"} | ({"torch loop"} if measure.torch_or_none() else set())
   assert set(train.implementation) == expected
   assert (train["median"] > 0).all() and (train["gflops"] > 0).all()
   # Same data, initial weights and optimiser: the sequential loops end where the engine ends.
@@ -54,7 +56,7 @@ def test_tiny_run_writes_the_table_and_implementations_agree(tmp_path, capsys):
 def test_matmul_flops_counts_forward_and_backward():
   # 2-8-8-1 on 500 points: forward 2*8 + 8*8 + 8*1 = 88 multiply-adds per point; the backward
   # doubles that except the input gradient of the first layer (16).
-  assert benchmark.matmul_flops(2, (8, 8), 1, 500) == 2 * 500 * (3 * 88 - 16)
+  assert workloads.matmul_flops(2, (8, 8), 1, 500) == 2 * 500 * (3 * 88 - 16)
 
 
 def test_sequential_models_spread_over_the_slopes():
