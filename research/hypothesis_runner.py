@@ -33,21 +33,28 @@ def _set(config: ml_collections.ConfigDict, dotted: str, value) -> None:
   node[leaf] = tuple(value) if isinstance(value, list) else value
 
 
+def _apply(config, target, values) -> None:
+  if callable(target):
+    target(config, list(values))
+  else:
+    _set(config, target, values)
+
+
 def study_config(h: Hypothesis, study: Study, config: ml_collections.ConfigDict,
                  quick: bool = False) -> ml_collections.ConfigDict:
   """The study config (a copy of `config`) that produces exactly the runs the hypothesis compares."""
   config = ml_collections.ConfigDict(config.to_dict())
-  if not study.conditions:
+  if study.hypothesis_rows is None or not study.conditions:
     raise ValueError(f"hypothesis {h.name!r}: study {study.name!r} takes no hypothesis files")
   for column, values in h.conditions.items():
     if column not in study.conditions:
       raise ValueError(f"hypothesis {h.name!r}: condition {column!r} cannot be set in a {study.name} "
                        f"config; valid condition columns: {', '.join(study.conditions)}")
-    _set(config, study.conditions[column], values)
+    _apply(config, study.conditions[column], values)
   if h.factor == "activation":
     config.model.activations = (h.treatment, h.control)
   elif h.factor in study.conditions:
-    _set(config, study.conditions[h.factor], [h.treatment, h.control])
+    _apply(config, study.conditions[h.factor], [h.treatment, h.control])
   config.num_seeds = min(h.num_seeds, config.num_seeds) if quick else h.num_seeds
   for dotted, value in h.config_overrides.items():
     _set(config, dotted, value)

@@ -36,8 +36,8 @@ from research.sweep import SweepSummary, run_sweep
 from research.validation import validate_study_config
 
 # Hypothesis condition columns -> the config field that produces them, for a plain sweep.
-SWEEP_CONDITIONS = {"dataset": "data.names", "width": "model.widths", "depth": "model.depths",
-                    "lr": "optim.learning_rates"}
+SWEEP_CONDITIONS = {"dataset": "data.names", "activation": "model.activations",
+                    "width": "model.widths", "depth": "model.depths", "lr": "optim.learning_rates"}
 
 
 @dataclasses.dataclass
@@ -107,11 +107,13 @@ class Study:
   sweep_subdir: str = ""
   compute: Callable[[RunContext], Any] | None = None  # work outside the sweep, process 0
   tables: Callable[[RunContext], dict[str, pd.DataFrame]] = _no_tables
-  hypothesis_rows: Callable[[RunContext], pd.DataFrame] = _results
+  # The rows hypotheses of this study are evaluated on (None: the study takes no hypothesis files).
+  hypothesis_rows: Callable[[RunContext], pd.DataFrame] | None = _results
   figures: Callable[[RunContext], list[Path]] | None = None
   report: Callable[[RunContext], ReportContent]
-  # Hypothesis condition column -> the config field that produces exactly those values.
-  conditions: dict[str, str] = dataclasses.field(default_factory=lambda: dict(SWEEP_CONDITIONS))
+  # Hypothesis condition column -> the config field that produces exactly those values, or a
+  # function (config, values) that sets them (the hypothesis runner narrows a config with it).
+  conditions: dict[str, str | Callable] = dataclasses.field(default_factory=lambda: dict(SWEEP_CONDITIONS))
   console: Callable[[RunContext], str] | None = None  # a few lines printed after the tables
 
 
@@ -193,7 +195,8 @@ def _finish(study: Study, ctx: RunContext, *, draw: bool, report: bool, on_table
     on_tables(ctx)
   if study.console is not None:
     print(study.console(ctx))
-  ctx.verdicts, ctx.hypothesis_notes = evaluate_hypotheses(study.name, study.hypothesis_rows(ctx))
+  if study.hypothesis_rows is not None:
+    ctx.verdicts, ctx.hypothesis_notes = evaluate_hypotheses(study.name, study.hypothesis_rows(ctx))
   for v in ctx.verdicts:
     print(f"hypothesis {v.hypothesis.name}: {v.summary()}")
   if draw and study.figures is not None:

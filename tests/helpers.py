@@ -26,3 +26,15 @@ def assert_usage_error_before_compute(call, capsys, workdir: Path, fragment: str
   lines = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
   assert len(lines) == 1 and fragment in lines[0], lines
   assert not (workdir / "units").exists()
+
+
+def run_study_command(name: str, config, workdir: Path) -> None:
+  """What `python -m experiments.NAME` does with `config`, in this process (exits like it)."""
+  from experiments._entry import usage_error
+  from research import studies
+  from research.study import run_study
+  try:
+    outcome = run_study(studies.get_study(name), config, workdir, progress=False)
+  except ValueError as e:
+    usage_error(e)
+  raise SystemExit(0 if outcome.ok else 1)

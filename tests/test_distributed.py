@@ -10,12 +10,22 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["-m", "experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick", "--noprogress",
-        "--noplots", "--config.data.names=('rings',)", "--config.model.activations=('relu','leaky_relu:0.2')",
-        "--config.num_seeds=3", "--config.optim.num_steps=60", "--config.optim.eval_every_steps=20",
-        "--config.eval.grid_resolution=24", "--config.eval.checkpoint_steps=()"]
+# study -> (shrinking overrides of its quick config, the tables to compare). Three kinds: a plain
+# sweep, a sweep with derived tables and a sweep of exact region counts through checkpoints, and a
+# study with work outside its sweep (born-dead simulation) and its sweep in a subfolder.
+STUDIES = {
+    "relu_vs_leaky": (["--config.data.names=('rings',)", "--config.model.activations=('relu','leaky_relu:0.2')",
+                       "--config.num_seeds=3", "--config.optim.num_steps=60", "--config.optim.eval_every_steps=20",
+                       "--config.eval.grid_resolution=24", "--config.eval.checkpoint_steps=()"],
+                      ["results.csv"]),
+    "topology": (["--config.num_seeds=2", "--config.eval.expensive_seeds=2"],
+                 ["results.csv", "kept_runs.csv", "betti_per_layer.csv"]),
+    "linear_regions": (["--config.model.neurons=(8,)"], ["results.csv", "regions.csv"]),
+    "dying_relu": (["--config.born_dead.num_inits=200"], ["born_dead.csv", "trained/results.csv"]),
+}
 
 
 def free_port() -> int:
@@ -24,27 +34,36 @@ def free_port() -> int:
     return s.getsockname()[1]
 
 
-def test_two_processes_match_one(tmp_path):
+def _args(study: str) -> list[str]:
+  return ["-m", f"experiments.{study}", "--config", f"configs/{study}.py:quick", "--noprogress",
+          "--noplots", *STUDIES[study][0]]
+
+
+@pytest.mark.parametrize("study", list(STUDIES))
+def test_two_processes_match_one(tmp_path, study):
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
-  single = subprocess.run([sys.executable, *ARGS, "--workdir", str(tmp_path / "single")], cwd=ROOT,
+  single = subprocess.run([sys.executable, *_args(study), "--workdir", str(tmp_path / "single")], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=600)
-  assert single.returncode == 0, single.stderr
+  assert single.returncode == 0, single.stderr[-3000:]
   port = free_port()
-  procs = [subprocess.Popen([sys.executable, *ARGS, "--workdir", str(tmp_path / "multi"),
+  procs = [subprocess.Popen([sys.executable, *_args(study), "--workdir", str(tmp_path / "multi"),
                              f"--coordinator_address=127.0.0.1:{port}", "--num_processes=2",
                              f"--process_id={i}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True) for i in range(2)]
   outs = [p.communicate(timeout=600) for p in procs]
   assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
-  assert "results in" in outs[0][0] and "results in" not in outs[1][0]
-  a = pd.read_csv(tmp_path / "single" / "results.csv")
-  b = pd.read_csv(tmp_path / "multi" / "results.csv")
-  assert len(a) == len(b) == 6
-  timing = [c for c in a.columns if c.endswith("time_s")]
-  a, b = a.drop(columns=timing), b.drop(columns=timing)
-  numeric = a.select_dtypes("number").columns
-  pd.testing.assert_frame_equal(a.drop(columns=numeric), b.drop(columns=numeric))
-  np.testing.assert_allclose(a[numeric].to_numpy(float), b[numeric].to_numpy(float), rtol=1e-5, atol=1e-6)
+  # Only process 0 writes: its summary line names the results, process 1 prints none.
+  assert "report:" in outs[0][0] and "report:" not in outs[1][0] and "results in" not in outs[1][0]
+  for table in STUDIES[study][1]:
+    a = pd.read_csv(tmp_path / "single" / table)
+    b = pd.read_csv(tmp_path / "multi" / table)
+    assert len(a) == len(b) > 0, table
+    timing = [c for c in a.columns if c.endswith("time_s")]
+    a, b = a.drop(columns=timing), b.drop(columns=timing)
+    numeric = a.select_dtypes("number").columns
+    pd.testing.assert_frame_equal(a.drop(columns=numeric), b.drop(columns=numeric))
+    np.testing.assert_allclose(a[numeric].to_numpy(float), b[numeric].to_numpy(float), rtol=1e-5, atol=1e-6,
+                               err_msg=table)
 
 
 ENGINE_SCRIPT = """

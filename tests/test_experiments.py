@@ -161,8 +161,20 @@ def test_throwaway_hypothesis_is_discovered_run_and_reported(tmp_path):
   # Exactly the two arms on the hypothesis' grid, paired over its seeds.
   assert set(results["activation"]) == {"relu", "leaky_relu:0.2"} and set(results["dataset"]) == {"rings"}
   assert sorted(results["seed"].unique()) == [0, 1, 2]
-  report = (tmp_path / "run" / "report.md").read_text()
+  report = (tmp_path / "run" / "hypothesis.md").read_text()
   assert "Throwaway: ReLU beats LeakyReLU(0.2) on rings." in report and "Verdict:" in report
+
+
+def test_a_hypothesis_of_any_study_runs(tmp_path):
+  # linear_regions and activation_cost once had runners of their own that this command refused.
+  out = run("experiments.hypothesis", "--hypothesis", "density_grows_with_neurons", "--workdir",
+            str(tmp_path / "run"), "--quick", "--noprogress")
+  # The quick config has neither 192 nor 48 neurons: the runner sets the hypothesis' arms.
+  assert out.returncode == 0, out.stderr[-3000:]
+  regions = pd.read_csv(tmp_path / "run" / "regions.csv")
+  assert set(regions["neurons"]) == {192, 48} and set(regions["activation"]) == {"relu"}
+  assert set(regions["step"]) == {0, 1000}
+  assert "density_grows_with_neurons" in (tmp_path / "run" / "hypothesis.md").read_text()
 
 
 def test_hypothesis_with_unknown_metric_fails_before_training(tmp_path):

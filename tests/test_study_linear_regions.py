@@ -9,8 +9,11 @@ import pytest
 
 from configs.linear_regions import get_config
 from research.activations import parse_activation
-from research.models import ModelSpec, init_model
+from research.models import ModelSpec, dense_weights, init_model
+from research import studies
+from research.metrics.line_density import random_chords
 from research.studies import linear_regions as L
+from research.study import run_study
 from research.train import ModelBatch, TrainSpec, train_models
 from research.validation import ConfigError
 
@@ -25,15 +28,16 @@ def _toy_data(n=32, instances=2):
 
 
 def test_checkpoints_equal_separate_engine_runs_bit_for_bit():
-  # Checkpoint s of one run must be what train_models gives when run for s steps: then every
-  # shorter run is a prefix of the longer one, and step 0 is the engine's own init.
+  # Checkpoint s of one run must be what train_models gives when run for s steps (the study's
+  # schedules do not depend on the run length): then the study's step-s rows describe a run of s
+  # steps, and step 0 is the engine's own init.
   spec = ModelSpec(2, (5, 3), 2, parse_activation("relu"), "he")  # a shape no other test uses
   batch = ModelBatch(seed=np.arange(3), slope=np.array([0.0, 0.2, 0.0]), lr=np.full(3, 0.05),
                      data_index=np.array([0, 1, 1]))
   spec_of = lambda steps: TrainSpec(num_steps=steps, eval_every_steps=10)
   data = _toy_data()
-  got = {step: params for step, params, _ in
-         L.train_with_checkpoints(spec, spec_of(30), data, batch, (0, 10, 30))}
+  result = train_models(spec, spec_of(30), data, batch, progress=False, checkpoint_steps=(0, 10))
+  got = {step: params for step, (params, _) in result.checkpoints.items()} | {30: result.params}
   assert sorted(got) == [0, 10, 30]
   for steps in (10, 30):
     ref = train_models(spec, spec_of(steps), data, batch, progress=False).params
@@ -48,13 +52,13 @@ def test_checkpoints_equal_separate_engine_runs_bit_for_bit():
 
 def test_random_chords_span_the_box():
   domain = np.array([[-2.0, 3.0], [-1.0, 1.0]])
-  p0, p1 = L.random_chords(domain, 50, seed=1)
+  p0, p1 = random_chords(domain, 50, seed=1)
   for p in (p0, p1):  # both ends on the boundary of the box
     inside = (p >= domain[:, 0] - 1e-9) & (p <= domain[:, 1] + 1e-9)
     on_edge = np.isclose(p, domain[:, 0]) | np.isclose(p, domain[:, 1])
     assert inside.all() and on_edge.any(1).all()
   assert (np.linalg.norm(p1 - p0, axis=1) > 0).all()
-  again = L.random_chords(domain, 50, seed=1)
+  again = random_chords(domain, 50, seed=1)
   np.testing.assert_array_equal(p0, again[0])
 
 
@@ -76,11 +80,13 @@ def test_fit_loglog_recovers_a_power_law_and_a_per_layer_rate():
     ("model.neurons", (24, 25), "divisible by every depth"),
     ("model.depths", (0,), "model.depths"),
     ("optim.schedule", "cosine", "prefix"),
-    ("checkpoints", (0, 50, 30), "strictly increasing"),
-    ("checkpoints", (0, 150), "multiple of optim.eval_every_steps"),
-    ("eval.region_seeds", 9, "eval.region_seeds"),
-    ("data.name", "d2", "2-D"),
-    ("data.name", "spiral", "valid data sets"),
+    ("eval.checkpoint_steps", (0, 150), "multiple of optim.eval_every_steps"),
+    ("eval.checkpoint_steps", (0, 2000), "eval.checkpoint_steps"),
+    ("eval.num_lines", 0, "eval.num_lines"),
+    ("eval.metrics", ("line_density",), "region_count"),
+    ("eval.metrics", ("line_density", "region_count", "exact_regions"), "both write"),
+    ("data.names", ("d2",), "2-D"),
+    ("data.names", ("spiral",), "valid data sets"),
 ])
 def test_bad_config_values_raise_one_line(field, value, fragment):
   c = get_config()
@@ -117,10 +123,11 @@ def quick(tmp_path_factory):
 def test_quick_run_writes_table_report_and_figures(quick):
   workdir, out = quick
   c = get_config("quick")
-  results = pd.read_csv(workdir / "results.csv")
+  results = pd.read_csv(workdir / "regions.csv")
   models = len(c.model.activations) * c.num_seeds
-  assert len(results) == len(c.model.neurons) * len(c.model.depths) * models * len(c.checkpoints)
-  assert set(results["step"]) == set(c.checkpoints)
+  steps = {*c.eval.checkpoint_steps, c.optim.num_steps}
+  assert len(results) == len(c.model.neurons) * len(c.model.depths) * models * len(steps)
+  assert set(results["step"]) == steps
   assert results[["density", "num_regions", "test_acc"]].notna().all().all()
   assert (results["width"] * results["depth"] == results["neurons"]).all()
   html = (workdir / "report.html").read_text()
@@ -129,20 +136,20 @@ def test_quick_run_writes_table_report_and_figures(quick):
     assert (workdir / "figures" / f"{name}.png").stat().st_size > 20_000
   report = (workdir / "report.md").read_text()
   for fragment in ("**Question.**", "## Slopes of the density", "leaky02_changes_region_density",
-                   "Verdict rule", "## Caveats", "## Runtime", "## Summary"):
+                   "Verdict rule", "## Caveats", "## Summary", "this run took"):
     assert fragment in report
   assert (workdir / "slopes.csv").exists() and "all units ok" in out.stdout
 
 
 def test_quick_run_trains(quick):
-  results = pd.read_csv(quick[0] / "results.csv")
+  results = pd.read_csv(quick[0] / "regions.csv")
   acc = results.groupby("step")["train_acc"].mean()
   assert acc.iloc[-1] > acc.iloc[0] + 0.05  # the checkpoints see training happen
 
 
 def test_relu_and_leaky_share_one_hidden_layer_regions_at_init(quick):
   # Same seed = same initial weights; with one hidden layer the breakpoints are the same lines.
-  results = pd.read_csv(quick[0] / "results.csv")
+  results = pd.read_csv(quick[0] / "regions.csv")
   init = results[(results["step"] == 0) & (results["depth"] == 1)]
   by_act = {a: g.sort_values(["neurons", "seed"]) for a, g in init.groupby("activation")}
   relu = by_act.pop("relu")
@@ -164,28 +171,25 @@ def _independent_regions_on_chord(kernels, biases, slope, p0, p1, samples=50_001
   return 1 + int(np.any(pattern[1:] != pattern[:-1], axis=1).sum())
 
 
-def test_quick_run_counts_match_an_independent_sampling(quick):
+def test_quick_run_densities_at_init_match_an_independent_sampling(quick):
+  # Step 0 is the engine's init, rebuilt here from each model's seed alone; its regions along the
+  # study's chords, counted by sign changes on a fine sampling, must give the table's density.
   workdir, _ = quick
-  results = pd.read_csv(workdir / "results.csv")
+  c = get_config("quick")
+  results = pd.read_csv(workdir / "regions.csv")
   lines = pd.read_csv(workdir / "lines.csv")
   p0, p1 = lines[["x0", "y0"]].to_numpy(), lines[["x1", "y1"]].to_numpy()
   checked = 0
-  for (unit, step), rows in results.groupby(["unit", "step"]):
-    with np.load(workdir / "units" / f"{unit}.npz") as z:
-      arrays = {k: z[k] for k in z.files}
-    depth = int(rows["depth"].iloc[0])
-    if depth != 1 and step != max(results["step"]):  # every 1-layer net, deeper ones once trained
-      continue
-    for _, row in rows.iterrows():
-      m = int(row["model_index"])
-      kernels = [arrays[f"kernel_s{step}_l{l}"][m].astype(np.float64) for l in range(depth + 1)]
-      biases = [arrays[f"bias_s{step}_l{l}"][m].astype(np.float64) for l in range(depth + 1)]
-      counts = np.array([_independent_regions_on_chord(kernels, biases, row["slope"], a, b)
-                         for a, b in zip(p0, p1)])
-      np.testing.assert_array_equal(counts, arrays[f"counts_s{step}"][m])
-      assert row["density"] == pytest.approx(np.mean((counts - 1) / lines["length"].to_numpy()), rel=1e-12)
-      checked += 1
-  assert checked >= 30
+  for _, row in results[results["step"] == 0].iterrows():
+    act = parse_activation(row["activation"])
+    spec = ModelSpec(2, (int(row["width"]),) * int(row["depth"]), 2, act, c.model.init)
+    params, _ = init_model(spec, np.uint32(c.seed * 100_003 + int(row["seed"])), np.float32(act.slope))
+    kernels, biases = [[np.asarray(a, np.float64) for a in part] for part in dense_weights(params)]
+    counts = np.array([_independent_regions_on_chord(kernels, biases, act.slope, a, b) for a, b in zip(p0, p1)])
+    assert row["density"] == pytest.approx(np.mean((counts - 1) / lines["length"].to_numpy()), rel=1e-9)
+    assert row["regions_per_line"] == pytest.approx(counts.mean(), rel=1e-12)
+    checked += 1
+  assert checked == 24
 
 
 def test_bad_flag_value_exits_2_with_one_line_before_any_work(tmp_path):
@@ -200,10 +204,9 @@ def test_bad_flag_value_exits_2_with_one_line_before_any_work(tmp_path):
 def test_rerun_resumes_every_unit_with_the_same_rows(quick):
   # In process: a resumed run trains nothing, so it needs no compilation.
   workdir, _ = quick
-  before = pd.read_csv(workdir / "results.csv")
+  before = pd.read_csv(workdir / "regions.csv")
   c = get_config("quick")
-  summary = L.run(c, L.Store(workdir, c.to_dict()), progress=False)
-  assert summary.resumed_units == len(L.plan_units(c)) == len(set(before["unit"]))
-  assert not summary.failed_units
-  pd.testing.assert_frame_equal(pd.read_csv(workdir / "results.csv"), before)
+  outcome = run_study(studies.get_study("linear_regions"), c, workdir, draw=False, progress=False)
+  assert outcome.ok
+  pd.testing.assert_frame_equal(pd.read_csv(workdir / "regions.csv"), before)
   assert json.loads((workdir / "config.json").read_text())["config"]["study"] == "linear_regions"

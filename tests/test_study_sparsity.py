@@ -144,7 +144,7 @@ def test_bad_config_exits_2_with_one_line_before_compute(tmp_path, capsys, field
   config = get_config("quick")
   section, name = field.split(".")
   config[section][name] = value
-  assert_usage_error_before_compute(lambda: study.run(config, tmp_path), capsys, tmp_path, fragment)
+  assert_usage_error_before_compute(lambda: run_study_command("sparsity", config, tmp_path), capsys, tmp_path, fragment)
 
 
 def test_quick_study_end_to_end(tmp_path):

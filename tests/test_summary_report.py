@@ -2,7 +2,7 @@
 
 import json
 
-from research import summary_report
+from research import studies, summary_report
 
 
 def _summary(root, study, finding):
@@ -17,9 +17,10 @@ def _summary(root, study, finding):
 def test_every_point_answered_once_and_missing_studies_named(tmp_path):
   _summary(tmp_path, "dying_relu", "born dead 0.56 at width 3")
   _summary(tmp_path, "sparsity", "ReLU +4.8 points")
-  md, page = summary_report.gather(tmp_path)
+  md, page = summary_report.gather(tmp_path, studies.discover())
   text = md.read_text()
-  for n, (claim, _) in enumerate(summary_report.POINTS, 1):
+  assert "RESEARCH.md" not in text  # outputs cite only what ships
+  for n, claim in enumerate(summary_report.points(studies.discover()), 1):
     assert f"## {n}. {claim}" in text
   # dying_relu answers points 1 and 2: its evidence appears once, point 2 points back to it.
   assert text.count("born dead 0.56 at width 3") == 1 and text.count("dying_relu caveat") == 1

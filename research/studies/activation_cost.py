@@ -333,4 +333,4 @@ STUDY = Study(
              "and on its own, and is the difference visible next to the matrix products?",
     answers=("Cost: ReLU is cheaper to compute.",),
     order=70, validate=validate, sweep=lambda c: None, compute=compute, tables=tables,
-    figures=figures, report=report, console=console, conditions={})
+    hypothesis_rows=None, figures=figures, report=report, console=console, conditions={})

@@ -101,6 +101,12 @@ def tables(ctx: RunContext) -> dict[str, pd.DataFrame]:
   return dict(regions=long, slopes=slopes, lines=chords_table(ctx))
 
 
+def set_steps(config, steps: list[int]) -> None:
+  """Measure exactly at `steps`: train to the last, checkpoints at the others."""
+  config.optim.num_steps = max(steps)
+  config.eval.checkpoint_steps = tuple(sorted(s for s in steps if s != max(steps)))
+
+
 def hypothesis_rows(ctx: RunContext) -> pd.DataFrame:
   # `width` is a design column, and it differs between depths at fixed neurons: as a pairing key
   # it would leave no pairs for a depth factor. Neurons and depth determine it, so drop it.
@@ -270,5 +276,5 @@ STUDY = Study(
              "(Hanin & Rolnick); LeakyReLU has the same breakpoints.",),
     order=60, validate=validate, tables=tables, hypothesis_rows=hypothesis_rows, figures=figures,
     report=report, conditions={"neurons": "model.neurons", "depth": "model.depths",
-                               "dataset": "data.names", "lr": "optim.learning_rates",
-                               "step": "eval.checkpoint_steps"})
+                               "activation": "model.activations", "dataset": "data.names",
+                               "lr": "optim.learning_rates", "step": set_steps})
