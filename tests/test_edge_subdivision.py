@@ -153,3 +153,28 @@ def test_smooth_activation():
     ES.patterns_fast(ws, bs, "tanh", DOM)
   with pytest.raises(ValueError):
     ES.subdivide(ws, bs, None, DOM)
+
+
+def test_exact_tolerance_only_where_the_cheap_bound_is_not_enough(monkeypatch):
+  # On issue 14's first net the |W|-product bound flags a vertex that the exact per-face
+  # tolerance clears: the exact one is computed, and the result is still the generic one.
+  calls = []
+  exact = ES._exact_eps
+  monkeypatch.setattr(ES, "_exact_eps", lambda *a: calls.append(1) or exact(*a))
+  rng = np.random.default_rng(1)
+  sizes = (2, 64, 64, 64, 1)
+  ws = [rng.normal(0, math.sqrt(2 / a), (a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+  bs = [rng.normal(0, 0.1, b) for b in sizes[1:]]
+  sub = ES.subdivide(ws, bs, "relu", DOM)
+  assert sub is not None and sub.num_regions == 15911 and calls
+  calls.clear()
+  ws, bs = _net(0, (2, 8, 8, 1))
+  assert ES.subdivide(ws, bs, "relu", DOM) is not None and not calls
+
+
+def test_face_grouping_survives_hash_collisions(monkeypatch):
+  ws, bs = _net(9, (2, 12, 12, 1))
+  want = _pattern_set(ES.subdivide(ws, bs, "relu", DOM).patterns)
+  monkeypatch.setattr(ES, "_HASH", np.zeros_like(ES._HASH))  # every row collides: exact sort
+  sub = ES.subdivide(ws, bs, "relu", DOM)
+  assert _pattern_set(sub.patterns) == want and sub.num_regions == len(want)
