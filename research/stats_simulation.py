@@ -100,6 +100,7 @@ def plot(cov: pd.DataFrame, rates: pd.DataFrame, path: Path) -> None:
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
+  import matplotlib.ticker
   fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
   for method, ax in zip(("union", "t"), axes[:2]):
     for dist, g in cov.groupby("distribution", sort=False):
@@ -109,6 +110,7 @@ def plot(cov: pd.DataFrame, rates: pd.DataFrame, path: Path) -> None:
     ax.set(xscale="log", xticks=sorted(cov["n"].unique()), xlabel="n (pairs)", ylabel="coverage",
            ylim=(0.8, 1.0), title=f"95% CI coverage: {'t ∪ boot-t (used)' if method == 'union' else 't only'}")
     ax.set_xticklabels(sorted(cov["n"].unique()))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
   axes[0].legend(fontsize=8)
   ax = axes[2]
   normal = rates[rates["distribution"] == "normal"]
@@ -120,7 +122,7 @@ def plot(cov: pd.DataFrame, rates: pd.DataFrame, path: Path) -> None:
   ax.axhline(0.8, color="k", lw=0.8, ls="--")
   ax.axvline(1.0, color="grey", lw=0.8)
   ax.set(xlabel="true effect / min_effect", ylabel="fraction of runs",
-         title="normal differences: SUPPORTED (solid), SMALLER THAN CLAIMED (dotted)")
+         title="normal d: SUPPORTED (solid), SMALLER (dotted)")
   ax.legend(fontsize=8)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
