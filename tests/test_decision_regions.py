@@ -9,6 +9,8 @@ import scipy.ndimage
 from research.activations import parse_activation
 from research.metrics import boundary as B
 from research.metrics import decision_regions as D
+from research.metrics import polygons as G
+from research.metrics import pwl_networks as N
 from research.metrics import regions as R
 
 RELU = parse_activation("relu").pwl()
@@ -104,7 +106,7 @@ def test_connected_only_outside_the_data_box():
   ws, bs = _wedge(3.0, 4.0)
   domain = _box(1)
   points, shape = B.make_grid(domain, 200)
-  pred = R._classes(R.forward_numpy(ws, bs, RELU, points)).reshape(shape)
+  pred = N.classes(N.forward_numpy(ws, bs, RELU, points)).reshape(shape)
   assert B.class_region_topology(pred, 2)[1][0] == 2  # the grid metric
   inside, plane, half = _counts(ws, bs, RELU, domain)
   assert inside == {0: 1, 1: 2}
@@ -165,7 +167,7 @@ def _hand_regions(polygons, logits, domain) -> R.Regions:
   polys = [np.asarray(p, np.float64) for p in polygons]
   return R.Regions(polygons=polys, patterns=np.zeros((n, 0), np.int8), affine_A=np.zeros((n, 2, 1)),
                    affine_c=np.asarray(logits, np.float64)[:, None],
-                   areas=np.array([R._areas(p[None], np.array([len(p)]))[0] for p in polys]),
+                   areas=np.array([G.areas(p[None], np.array([len(p)]))[0] for p in polys]),
                    num_regions=n, boundary_segments=np.zeros((0, 2, 2)),
                    boundary_regions=np.zeros(0, np.int64), boundary_merged=np.zeros((0, 2, 2)),
                    boundary_length=0.0, boundary_pieces=0, domain=np.asarray(domain, np.float64))

@@ -1,4 +1,5 @@
-"""Tests of research.metrics.edge_subdivision: the same regions and patterns as regions.py."""
+"""Tests of research.metrics.edge_subdivision (and its reference and face grouping): the same
+regions and patterns as regions.py."""
 
 import math
 
@@ -6,6 +7,8 @@ import numpy as np
 import pytest
 
 from research.metrics import edge_subdivision as ES
+from research.metrics import edge_subdivision_reference as ESR
+from research.metrics import face_grouping as FG
 from research.metrics import regions as R
 
 DOM = np.array([[-1.0, 1.0], [-1.0, 1.0]])
@@ -34,7 +37,7 @@ def _agree(ws, bs, spec, dom=DOM, plane=None, generic: bool | None = True):
     assert len(_pattern_set(sub.patterns)) == sub.num_regions
     assert _pattern_set(sub.patterns) == _pattern_set(reg.patterns)
     np.testing.assert_allclose(sub.areas.sum(), np.prod(dom[:, 1] - dom[:, 0]), rtol=1e-9)
-    by_neuron = ES.subdivide_by_neuron(ws, bs, spec, dom, plane)  # Berzins' order, one cut at a time
+    by_neuron = ESR.subdivide_by_neuron(ws, bs, spec, dom, plane)  # Berzins' order, one cut at a time
     if by_neuron is not None:
       assert _pattern_set(by_neuron.patterns) == _pattern_set(sub.patterns)
       assert len(by_neuron.edges) == len(sub.edges) and len(by_neuron.vertices) == len(sub.vertices)
@@ -175,6 +178,6 @@ def test_exact_tolerance_only_where_the_cheap_bound_is_not_enough(monkeypatch):
 def test_face_grouping_survives_hash_collisions(monkeypatch):
   ws, bs = _net(9, (2, 12, 12, 1))
   want = _pattern_set(ES.subdivide(ws, bs, "relu", DOM).patterns)
-  monkeypatch.setattr(ES, "_HASH", np.zeros_like(ES._HASH))  # every row collides: exact sort
+  monkeypatch.setattr(FG, "_HASH", np.zeros_like(FG._HASH))  # every row collides: exact sort
   sub = ES.subdivide(ws, bs, "relu", DOM)
   assert _pattern_set(sub.patterns) == want and sub.num_regions == len(want)

@@ -3,7 +3,6 @@
 import numpy as np
 
 from research.metrics import polygons as G
-from research.metrics import regions as R
 
 
 def _square_and_triangle():
@@ -36,7 +35,3 @@ def test_clip_splits_a_square_and_keeps_orientation():
   g = P[..., 0] - 2.0
   (Q, nq), = G.clip(P[:1], nv[:1], g[:1], np.full(1, 1e-12), sides=(-1,))
   assert nq[0] == 4 and np.isclose(G.areas(Q, nq)[0], 4.0)
-
-
-def test_regions_keeps_its_private_names():
-  assert R._clip is G.clip and R._areas is G.areas and R._big_enough is G.big_enough

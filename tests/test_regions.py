@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 
 from research.activations import parse_activation
+from research.metrics import activation_patterns as AP
+from research.metrics import pwl_networks as N
 from research.metrics import regions as R
+from research.metrics import segment_regions as SR
 
 RELU = parse_activation("relu").pwl()
 
@@ -87,7 +90,7 @@ def test_exact_count_is_the_limit_of_grid_pattern_counts():
     for n in (64, 128, 256, 512, 1024):
       zs = tuple(jnp.asarray(z[::1024 // n, ::1024 // n].reshape((n + 1) ** 2, -1), jnp.float32)
                  for z in fine)
-      counts.append(int(R.count_patterns(zs, RELU.breakpoints)))
+      counts.append(int(AP.count_patterns(zs, RELU.breakpoints)))
     assert counts == sorted(counts)
     assert counts[-1] <= reg.num_regions
     if resolved:
@@ -134,10 +137,10 @@ def test_tiling_affine_maps_and_patterns_match_forward_pass(name):
   uv = np.concatenate([rng.dirichlet(np.ones(len(p)), 5) @ p for p in reg.polygons])
   A = np.repeat(reg.affine_A, 5, 0)
   c = np.repeat(reg.affine_c, 5, 0)
-  want = R.forward_numpy(ws, bs, act, uv @ E + origin)
+  want = N.forward_numpy(ws, bs, act, uv @ E + origin)
   np.testing.assert_allclose(np.einsum("rk,rkd->rd", uv, A) + c, want, rtol=1e-5, atol=1e-5)
   cen = np.array([p.mean(0) for p in reg.polygons])
-  _, pats = R.forward_numpy(ws, bs, act, cen @ E + origin, return_patterns=True)
+  _, pats = N.forward_numpy(ws, bs, act, cen @ E + origin, return_patterns=True)
   np.testing.assert_array_equal(pats, reg.patterns)
 
 
@@ -164,18 +167,18 @@ def test_segment_count_matches_fine_sampling(spec):
   ws, bs = _net(11, (5, 16, 16, 16, 1))
   rng = np.random.default_rng(1)
   p0, p1 = rng.normal(size=(2, 5)) * 2
-  breaks, pats = R.segment_intervals(ws, bs, act, p0, p1)
+  breaks, pats = SR.segment_intervals(ws, bs, act, p0, p1)
   n = 400_000
   assert np.diff(breaks).min() > 3 / n  # every interval holds sample points: the test is exact
   t = np.linspace(0, 1, n + 1)
-  _, sp = R.forward_numpy(ws, bs, act, p0 + t[:, None] * (p1 - p0), return_patterns=True)
+  _, sp = N.forward_numpy(ws, bs, act, p0 + t[:, None] * (p1 - p0), return_patterns=True)
   changes = np.flatnonzero(np.any(sp[1:] != sp[:-1], 1))
-  count = R.count_regions_on_segment(ws, bs, spec, p0, p1)
+  count = SR.count_regions_on_segment(ws, bs, spec, p0, p1)
   assert count == len(pats) == 1 + len(changes) > 20
   # The sampled pattern changes sit at the exact breaks, and carry the exact patterns.
   np.testing.assert_allclose(t[changes], breaks[1:-1], atol=1.5 / n)
   np.testing.assert_array_equal(sp[np.r_[0, changes + 1]], pats)
-  np.testing.assert_allclose(R.region_density(ws, bs, spec, p0, p1), count / np.linalg.norm(p1 - p0))
+  np.testing.assert_allclose(SR.region_density(ws, bs, spec, p0, p1), count / np.linalg.norm(p1 - p0))
 
 
 def test_segment_count_agrees_with_2d_enumeration_along_a_line():
@@ -197,7 +200,7 @@ def test_segment_count_agrees_with_2d_enumeration_along_a_line():
       else:
         lo = max(lo, num / den)
     crossed += hi - lo > 1e-9
-  assert R.count_regions_on_segment(ws, bs, RELU, p0, p1) == crossed > 5
+  assert SR.count_regions_on_segment(ws, bs, RELU, p0, p1) == crossed > 5
 
 
 # ------------------------------------------------------------------------------------------------
@@ -276,7 +279,7 @@ def test_random_binary_boundary_matches_grid_label_changes():
   want = np.abs(d).sum()
   n = 1024
   h = 4 / n
-  labels = R.forward_numpy(ws, bs, RELU, _grid(-2.0, 2.0, n))[:, 0].reshape(n + 1, n + 1) > 0
+  labels = N.forward_numpy(ws, bs, RELU, _grid(-2.0, 2.0, n))[:, 0].reshape(n + 1, n + 1) > 0
   changes = (labels[1:] != labels[:-1]).sum() + (labels[:, 1:] != labels[:, :-1]).sum()
   assert want > 1.0
   np.testing.assert_allclose(changes * h, want, rtol=0.02)
@@ -298,21 +301,21 @@ def test_count_patterns_is_exact_jittable_and_vmappable(spec):
   want = [len(np.unique(np.concatenate([act.piece_index(z) for z in zs], 1), axis=0))
           for zs in per_model]
   assert min(want) > 50
-  got = [int(R.count_patterns(tuple(map(jnp.asarray, zs)), act.breakpoints)) for zs in per_model]
+  got = [int(AP.count_patterns(tuple(map(jnp.asarray, zs)), act.breakpoints)) for zs in per_model]
   assert got == want
   stacked = tuple(jnp.asarray(np.stack(z)) for z in zip(*per_model))
-  vm = jax.jit(jax.vmap(lambda zs: R.count_patterns(zs, act.breakpoints)))(stacked)
+  vm = jax.jit(jax.vmap(lambda zs: AP.count_patterns(zs, act.breakpoints)))(stacked)
   assert vm.tolist() == want
 
 
 def test_count_patterns_edge_cases():
   z = (jnp.zeros((10, 3)),)
-  assert int(R.count_patterns(z, (0.0,))) == 1
-  assert int(R.count_patterns(z, ())) == 1  # identity: one piece
+  assert int(AP.count_patterns(z, (0.0,))) == 1
+  assert int(AP.count_patterns(z, ())) == 1  # identity: one piece
   # A point on a breakpoint takes the piece to its right, as PiecewiseLinear.piece_index does.
-  assert int(R.count_patterns((jnp.array([[-1.0], [1.0], [0.0]]),), (0.0,))) == 2
-  assert int(R.count_patterns((jnp.array([[0.0], [1.0]]),), (0.0,))) == 1
-  assert int(R.count_patterns((jnp.array([[1.0], [2.0], [-1.0], [-0.5]]),), (-1.0, 1.0))) == 2
+  assert int(AP.count_patterns((jnp.array([[-1.0], [1.0], [0.0]]),), (0.0,))) == 2
+  assert int(AP.count_patterns((jnp.array([[0.0], [1.0]]),), (0.0,))) == 1
+  assert int(AP.count_patterns((jnp.array([[1.0], [2.0], [-1.0], [-0.5]]),), (-1.0, 1.0))) == 2
 
 
 # ------------------------------------------------------------------------------------------------
@@ -324,21 +327,21 @@ def test_smooth_activation_gives_nan_with_reason(spec):
   ws, bs = _net(0, (2, 4, 1))
   dom = np.array([[-1.0, 1.0], [-1.0, 1.0]])
   reason = f"linear regions are not defined for {spec} (not piecewise linear)"
-  assert not R.regions_defined(spec) and not R.regions_defined(None)
-  assert R.regions_defined("relu") and R.regions_defined("leaky_relu") and R.regions_defined(RELU)
+  assert not N.regions_defined(spec) and not N.regions_defined(None)
+  assert N.regions_defined("relu") and N.regions_defined("leaky_relu") and N.regions_defined(RELU)
   count, why = R.region_count_or_nan(ws, bs, spec, dom)
   assert math.isnan(count) and why == reason
   count, why = R.region_count_or_nan(ws, bs, None, dom, activation_name=spec)
   assert math.isnan(count) and why == reason
   reg = R.enumerate_regions(ws, bs, None, dom, activation_name=spec)
   assert math.isnan(reg.num_regions) and math.isnan(reg.boundary_length) and reg.reason == reason
-  assert math.isnan(R.count_regions_on_segment(ws, bs, spec, np.zeros(2), np.ones(2)))
-  assert math.isnan(R.region_density(ws, bs, None, np.zeros(2), np.ones(2)))
-  dens, why = R.region_density_or_nan(ws, bs, spec, np.zeros(2), np.ones(2))
+  assert math.isnan(SR.count_regions_on_segment(ws, bs, spec, np.zeros(2), np.ones(2)))
+  assert math.isnan(SR.region_density(ws, bs, None, np.zeros(2), np.ones(2)))
+  dens, why = SR.region_density_or_nan(ws, bs, spec, np.zeros(2), np.ones(2))
   assert math.isnan(dens) and why == reason
-  cnt, why = R.count_patterns_or_nan((jnp.zeros((5, 4)),), spec)
+  cnt, why = AP.count_patterns_or_nan((jnp.zeros((5, 4)),), spec)
   assert jnp.isnan(cnt) and why == reason
-  assert jnp.isnan(R.count_patterns((jnp.zeros((5, 4)),), None))
+  assert jnp.isnan(AP.count_patterns((jnp.zeros((5, 4)),), None))
   count, why = R.region_count_or_nan(ws, bs, "relu", dom)
   assert count >= 1 and why == ""
 

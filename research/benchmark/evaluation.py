@@ -15,7 +15,7 @@ import numpy as np
 from research.activations import parse_activation
 from research.benchmark.measure import CompileClock, peak_rss_mb, summarise, timed
 from research.benchmark.workloads import Workload, workload_data
-from research.metrics import boundary, regions, sparsity
+from research.metrics import activation_patterns, boundary, regions, sparsity
 from research.models import dense_weights, forward, graphdef_of, predict
 from research.train import train_models
 
@@ -28,7 +28,7 @@ def grid_metrics(params, rest, grid, truth, *, graphdef, models_per_batch: int):
   def one(args):
     p, r = args
     logits, inter = forward(graphdef, p, r, grid)
-    return dict(patterns=regions.count_patterns(inter["pre"], BREAKPOINTS),
+    return dict(patterns=activation_patterns.count_patterns(inter["pre"], BREAKPOINTS),
                 inactive=sparsity.inactive_fraction(inter["pre"]),
                 dead=sparsity.dead_units(inter["pre"]),
                 agreement=jnp.mean(predict(logits) == truth))

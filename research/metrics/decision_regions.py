@@ -29,8 +29,8 @@ import scipy.sparse
 import scipy.sparse.csgraph
 
 from research.metrics.polygons import big_enough, centroids, clip, next_index, pad_to, valid
-from research.metrics.regions import (ON_LINE_REL, SLIVER_REL, THIN_REL, ActLike, Regions, _to_pwl,
-                                      enumerate_regions)
+from research.metrics.pwl_networks import ActLike, to_pwl
+from research.metrics.regions import ON_LINE_REL, SLIVER_REL, THIN_REL, Regions, enumerate_regions
 
 # Edge endpoints within LINE_REL * scale of a line lie on it; overlaps shorter than that are points.
 # It is the tolerance regions._merge_collinear joins boundary segments with.
@@ -323,12 +323,12 @@ def plane_components(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]
   of the domain as a sliver).
 
   Counts are NaN for every class, and the half-width NaN, for a smooth activation (regions are not
-  defined: regions.undefined_reason says why) and for non-finite weights. Counts are NaN, with the
-  largest half-width allowed, when a vertex lies beyond 2^max_doublings times the first square,
-  rather than a count that may be wrong there.
+  defined: pwl_networks.undefined_reason says why) and for non-finite weights. Counts are NaN,
+  with the largest half-width allowed, when a vertex lies beyond 2^max_doublings times the first
+  square, rather than a count that may be wrong there.
   """
   nan = {k: float("nan") for k in range(num_classes)}
-  pwl = _to_pwl(act)
+  pwl = to_pwl(act)
   if pwl is None:
     return nan, float("nan")
   ws = [np.asarray(w, np.float64) for w in weights]

@@ -12,14 +12,18 @@ faces), and a face's pattern is its sign vector, as regions.enumerate_regions re
 pattern at its centroid.
 
 Two implementations, same graph (same vertices, edges and patterns; tested):
-- `subdivide_by_neuron`: Berzins' order, one (unit, breakpoint) cut at a time, vectorised over the
-  edges of each cut.
-- `subdivide` (used by the public functions, about 3.5x faster): all cuts of one layer at once.
-  Inside a face of the layer-start graph every unit of the layer is a straight line, so the
+- `subdivide` (here, used by the public functions, about 3.5x faster): all cuts of one layer at
+  once. Inside a face of the layer-start graph every unit of the layer is a straight line, so the
   layer's graph there does not depend on the order: the layer-start edges are cut at all their
   crossings, each face's two crossings with a line make a chord, chords are cut where the other
   lines change sign along them, and faces are the distinct (layer-start face, sign words) of the
-  sides of the edges. Each layer-start face must then hold 1 + chords + chord crossings faces.
+  sides of the edges (face_grouping.py). Each layer-start face must then hold 1 + chords + chord
+  crossings faces.
+- `edge_subdivision_reference.subdivide_by_neuron`: Berzins' order, one (unit, breakpoint) cut at
+  a time, vectorised over the edges of each cut; `subdivide` is tested against it.
+This module also holds what both share: the `Subdivision` result, its final sliver and area check
+(`finish`), the activation's fast path (`apply_pwl`) and the degeneracy tolerance
+(DEGENERATE_FACTOR).
 
 Both count regions and patterns exactly as regions.enumerate_regions does, under one condition,
 checked, never assumed: general position with margin. If a vertex lies within a few times
@@ -47,10 +51,10 @@ import functools
 from typing import Sequence
 
 import numpy as np
-import scipy.sparse
 
-from research.metrics import regions as _regions
-from research.metrics.regions import ActLike, _check_net, _input_map, _to_pwl
+from research.metrics.face_grouping import chains, pack, paired, patterns_of, unique_rows, unpack
+from research.metrics.pwl_networks import ActLike, check_net, input_map, to_pwl
+from research.metrics.regions import ON_LINE_REL, SLIVER_REL, THIN_REL, enumerate_regions
 
 # A vertex whose value for a cut is within DEGENERATE_FACTOR * ON_LINE_REL * (the largest size, over
 # the faces, of that cut's affine function on the domain) is too close to call: regions.py would
@@ -82,47 +86,7 @@ class Subdivision:
     return len(self.areas)
 
 
-class _Grow:
-  """A growable array along axis 0 (capacity doubling), so appends do not copy everything."""
-
-  def __init__(self, a: np.ndarray):
-    self.n = len(a)
-    self.a = np.empty((max(16, 2 * len(a)),) + a.shape[1:], a.dtype)
-    self.a[:self.n] = a
-
-  def append(self, x: np.ndarray):
-    m = self.n + len(x)
-    if m > len(self.a):
-      b = np.empty((max(m, 2 * len(self.a)),) + self.a.shape[1:], self.a.dtype)
-      b[:self.n] = self.a[:self.n]
-      self.a = b
-    self.a[self.n:m] = x
-    self.n = m
-
-  @property
-  def view(self) -> np.ndarray:
-    return self.a[:self.n]
-
-
-class _GrowT:
-  """Rows (n, h) stored as columns of an (h, capacity) array: one unit's values are contiguous."""
-
-  def __init__(self, a: np.ndarray):
-    self.n = len(a)
-    self.a = np.empty((a.shape[1], max(16, 2 * len(a))), a.dtype)
-    self.a[:, :self.n] = a.T
-
-  def append(self, x: np.ndarray):
-    m = self.n + len(x)
-    if m > self.a.shape[1]:
-      b = np.empty((self.a.shape[0], max(m, 2 * self.a.shape[1])), self.a.dtype)
-      b[:, :self.n] = self.a[:, :self.n]
-      self.a = b
-    self.a[:, self.n:m] = x.T
-    self.n = m
-
-
-def _apply(pwl, z: np.ndarray) -> np.ndarray:
+def apply_pwl(pwl, z: np.ndarray) -> np.ndarray:
   """pwl(z), with a fast path for one breakpoint at 0 without intercepts (ReLU, LeakyReLU)."""
   if pwl.breakpoints == (0.0,) and pwl.intercepts == (0.0, 0.0):
     lo, hi = pwl.slopes
@@ -130,115 +94,7 @@ def _apply(pwl, z: np.ndarray) -> np.ndarray:
   return pwl(z)
 
 
-def _incidence(ea, eb, f1, f2, num_faces: int, num_vertices: int):
-  """Sparse (F, V) matrix counting, per face, the edge ends on its boundary (each vertex twice)."""
-  inside = f2 >= 0
-  rows = np.concatenate([f1, f1, f2[inside], f2[inside]])
-  cols = np.concatenate([ea, eb, ea[inside], eb[inside]])
-  return scipy.sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(num_faces, num_vertices))
-
-
-def subdivide_by_neuron(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
-                        domain: np.ndarray, plane=None) -> Subdivision | None:
-  """Edge subdivision one (neuron, breakpoint) cut at a time, as Berzins does: the reference for
-  `subdivide` (same result, several times slower). None where not in general position."""
-  domain = np.asarray(domain, np.float64)
-  if domain.shape != (2, 2) or not (domain[:, 0] < domain[:, 1]).all():
-    raise ValueError(f"domain must be [[u_lo, u_hi], [v_lo, v_hi]] with lo < hi, got {domain.tolist()}")
-  pwl = _to_pwl(act)
-  if pwl is None:
-    raise ValueError("edge subdivision needs a piecewise-linear activation")
-  ws, bs = _check_net(weights, biases)
-  Emat, origin = _input_map(ws[0].shape[0], plane)
-  (u0, u1), (v0, v1) = domain
-  ext = np.abs(domain).max(1)
-  bps = np.asarray(pwl.breakpoints, np.float64)
-  slopes, inters = np.asarray(pwl.slopes), np.asarray(pwl.intercepts)
-
-  X = _Grow(np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]]))
-  ea = _Grow(np.array([0, 1, 2, 3]))
-  eb = _Grow(np.array([1, 2, 3, 0]))
-  fs = _Grow(np.array([[0, -1]] * 4, np.int64))  # the faces each edge borders (-1: outside)
-  F = 1
-  A_in, c_in = Emat[None], origin[None]  # per face: layer input = [u, v] @ A_in + c_in
-  layer_in = X.view @ Emat + origin  # the layer input at every vertex
-  pats = np.zeros((1, 0), np.int8)
-  for w, b in zip(ws[:-1], bs[:-1]):
-    ZA, Zc = A_in @ w, c_in @ w + b  # per layer-start face: pre-activations of this layer
-    Z = _GrowT(layer_in @ w + b)  # this layer's pre-activations at every vertex
-    anc = np.arange(F)  # the layer-start face each face lies in
-    # The size of each cut's affine function on the domain, the largest over the faces.
-    size = (np.abs(ZA) * ext[None, :, None]).sum(1)  # (F0, h)
-    for k in range(w.shape[1]):
-      for t in bps:
-        eps = DEGENERATE_FACTOR * _regions.ON_LINE_REL * (size[:, k] + np.abs(Zc[:, k] - t)).max()
-        V = X.n
-        val = Z.a[k, :V] - t
-        if (np.abs(val) <= eps).any():
-          return None
-        A_, B_ = ea.view, eb.view
-        za, zb = val[A_], val[B_]
-        pos_a = za > 0
-        s = np.flatnonzero(pos_a != (zb > 0))
-        if not len(s):
-          continue
-        a, bb = A_[s], B_[s]
-        tt = (za[s] / (za[s] - zb[s]))[:, None]
-        Xa, Za = X.a[a], Z.a[:, a].T
-        X.append(Xa + tt * (X.a[bb] - Xa))
-        nz = Za + tt * (Z.a[:, bb].T - Za)
-        nz[:, k] = t
-        Z.append(nz)
-        nid = V + np.arange(len(s))
-        # The faces crossed: each must have exactly two of its edges split (a convex face).
-        fab = fs.a[s]
-        inc_f = fab.T.ravel()
-        inc_v = np.concatenate([nid, nid])
-        keep = inc_f >= 0
-        inc_f, inc_v = inc_f[keep], inc_v[keep]
-        order = np.argsort(inc_f, kind="stable")
-        sf, sv = inc_f[order], inc_v[order]
-        if len(sf) % 2 or (sf[0::2] != sf[1::2]).any() or (sf[2::2] == sf[1:-1:2]).any():
-          return None
-        hit, p, q = sf[0::2], sv[0::2], sv[1::2]
-        nh = len(hit)
-        newid = np.full(F + 1, -1, np.int64)  # slot F (index -1) is the outside
-        newid[hit] = F + np.arange(nh)
-        is_hit = newid >= 0
-        # Split edges: (a, b) becomes (a, new) in place and (new, b) appended, same faces.
-        side = np.concatenate([pos_a, zb[s] > 0])  # which side of the cut each edge lies on
-        eb.a[s] = nid
-        ea.append(nid)
-        eb.append(bb)
-        fs.append(fab)
-        # Edges of a crossed face on the negative side now border its new (negative) half.
-        cur = fs.view
-        move = is_hit[cur] & ~side[:, None]
-        cur[move] = newid[cur[move]]
-        # The cut: positive half keeps the face's id.
-        ea.append(p)
-        eb.append(q)
-        fs.append(np.stack([hit, F + np.arange(nh)], 1))
-        anc = np.concatenate([anc, anc[hit]])
-        F += nh
-    # This layer's pattern of each face, read at its vertex mean (z is affine on the face).
-    V = X.n
-    inc = _incidence(ea.view, eb.view, fs.view[:, 0], fs.view[:, 1], F, V)
-    cnt = np.asarray(inc.sum(1)).ravel()
-    zv = Z.a[:, :V].T
-    zmean = (inc @ zv) / cnt[:, None]
-    p = np.zeros(zmean.shape, np.int64)  # searchsorted(bps, zmean, side="right")
-    for t in bps:
-      p += zmean >= t
-    pats = np.concatenate([pats[anc], p.astype(np.int8)], 1)
-    A_in = ZA[anc] * slopes[p][:, None, :]
-    c_in = Zc[anc] * slopes[p] + inters[p]
-    layer_in = _apply(pwl, zv)
-
-  return _finish(X.view.copy(), ea.view, eb.view, fs.view, F, pats, domain)
-
-
-def _finish(Xv, A_, B_, fs, F, pats, domain) -> Subdivision | None:
+def finish(Xv, A_, B_, fs, F, pats, domain) -> Subdivision | None:
   """The Subdivision, or None if a face is a sliver regions.py would not have split off."""
   # Areas and thicknesses (area / perimeter) of the faces, about their vertex means.
   (u0, u1), (v0, v1) = domain
@@ -256,8 +112,8 @@ def _finish(Xv, A_, B_, fs, F, pats, domain) -> Subdivision | None:
   area = 0.5 * np.bincount(fi, np.abs(cross), F)
   d = xb - xa
   perim = np.bincount(fi, np.sqrt(d[:, 0] ** 2 + d[:, 1] ** 2), F)
-  area_tol = _regions.SLIVER_REL * (u1 - u0) * (v1 - v0)
-  thin_tol = _regions.THIN_REL * ext.max()
+  area_tol = SLIVER_REL * (u1 - u0) * (v1 - v0)
+  thin_tol = THIN_REL * ext.max()
   # A face at least twice as thick as THIN_REL (or as large as SLIVER_REL) makes every piece that
   # held it pass regions.py's test when it was split off (a superset is at least half as thick).
   if not ((area >= area_tol) | (area >= 2 * thin_tol * perim)).all():
@@ -265,75 +121,6 @@ def _finish(Xv, A_, B_, fs, F, pats, domain) -> Subdivision | None:
   if not np.isclose(area.sum(), (u1 - u0) * (v1 - v0), rtol=1e-9, atol=0):
     return None
   return Subdivision(Xv, np.stack([A_, B_], 1), np.stack([F1, F2], 1), area, pats)
-
-
-def _chains(start, end, seg, key, vid):
-  """Sub-edges of segments start[g] -> end[g] through interior vertices vid (on segment seg, at
-  position key along it): (a, b, segment) of every piece, in order along each segment."""
-  n = len(start)
-  order = np.lexsort((key, seg))
-  g, v = seg[order], vid[order]
-  first = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, bool)
-  last = np.r_[g[1:] != g[:-1], True] if len(g) else np.zeros(0, bool)
-  prev = np.where(first, start[g], np.r_[np.int64(0), v[:-1]] if len(v) else v)
-  bare = np.flatnonzero(np.bincount(seg, minlength=n) == 0)
-  a = np.concatenate([prev, v[last], start[bare]])
-  b = np.concatenate([v, end[g[last]], end[bare]])
-  return a, b, np.concatenate([g, g[last], bare])
-
-
-def _paired(keys: np.ndarray, values: np.ndarray):
-  """Keys that must each occur exactly twice: (sorted distinct keys, first value, second value),
-  or None if some key does not occur exactly twice."""
-  order = np.argsort(keys, kind="stable")
-  k, v = keys[order], values[order]
-  if len(k) % 2 or (k[0::2] != k[1::2]).any() or (k[2::2] == k[1:-1:2]).any():
-    return None
-  return k[0::2], v[0::2], v[1::2]
-
-
-def _pack(bits: np.ndarray) -> np.ndarray:
-  """Bool rows (n, L) as uint64 words (n, ceil(L / 64)), bit i of word w is column 64 w + i."""
-  words = np.packbits(bits, axis=1, bitorder="little")
-  pad = (-words.shape[1]) % 8
-  if pad:
-    words = np.pad(words, ((0, 0), (0, pad)))
-  return np.ascontiguousarray(words).view(np.uint64)
-
-
-def _unpack(words: np.ndarray, L: int) -> np.ndarray:
-  """The inverse of _pack: bool rows (n, L)."""
-  u8 = np.ascontiguousarray(words).view(np.uint8)
-  return np.unpackbits(u8, axis=1, count=L, bitorder="little").astype(bool)
-
-
-_HASH = np.random.default_rng(20230714).integers(1, 2 ** 63, 65, dtype=np.uint64) | np.uint64(1)
-
-
-def _unique_rows(f0: np.ndarray, words: np.ndarray):
-  """Group rows by (f0, words): (group of each row, first row of each group, number of groups)."""
-  # One sort by a 64-bit hash, then every row is compared with its group's first row: exact (on a
-  # collision, which has never been seen, the rows are sorted by all their words instead).
-  if words.shape[1] < len(_HASH):
-    with np.errstate(over="ignore"):
-      key = f0.astype(np.uint64) * _HASH[-1]
-      for i in range(words.shape[1]):
-        key += (words[:, i] ^ (words[:, i] >> np.uint64(29))) * _HASH[i]
-    order = np.argsort(key)
-    ko = key[order]
-    new = np.r_[True, ko[1:] != ko[:-1]]
-    gid = np.empty(len(f0), np.int64)
-    gid[order] = np.cumsum(new) - 1
-    first = order[new]
-    rep = first[gid]
-    if (f0[rep] == f0).all() and (words[rep] == words).all():
-      return gid, first, len(first)
-  order = np.lexsort(tuple(words[:, i] for i in range(words.shape[1])) + (f0,))
-  fo, wo = f0[order], words[order]
-  new = np.r_[True, (fo[1:] != fo[:-1]) | (wo[1:] != wo[:-1]).any(1)]
-  gid = np.empty(len(f0), np.int64)
-  gid[order] = np.cumsum(new) - 1
-  return gid, order[new], int(new.sum())
 
 
 def _exact_eps(ws, bs, pwl, pats, li, Emat, origin, ext) -> np.ndarray:
@@ -351,20 +138,7 @@ def _exact_eps(ws, bs, pwl, pats, li, Emat, origin, ext) -> np.ndarray:
     A, c = ZA * slopes[p][:, None, :], Zc * slopes[p] + inters[p]
   ZA, Zc = A @ ws[li], c @ ws[li] + bs[li]
   size = (np.abs(ZA) * ext[None, :, None]).sum(1)[:, :, None] + np.abs(Zc[:, :, None] - bps)
-  return DEGENERATE_FACTOR * _regions.ON_LINE_REL * size.max(0).reshape(-1)
-
-
-def _patterns_of(hist, F: int, nb: int) -> np.ndarray:
-  """Patterns (F, units) of the faces after the layers in hist, from each layer's sign words."""
-  idx, cols = np.arange(F), []
-  for anc, words, h in reversed(hist):
-    if words is None:
-      cols.append(np.zeros((len(idx), h), np.int8))
-    else:
-      bits = _unpack(words[idx], h * nb)
-      cols.append((bits if nb == 1 else bits.reshape(-1, h, nb).sum(2)).astype(np.int8))
-    idx = anc[idx]
-  return np.concatenate(cols[::-1], 1) if cols else np.zeros((F, 0), np.int8)
+  return DEGENERATE_FACTOR * ON_LINE_REL * size.max(0).reshape(-1)
 
 
 def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
@@ -382,11 +156,11 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
   domain = np.asarray(domain, np.float64)
   if domain.shape != (2, 2) or not (domain[:, 0] < domain[:, 1]).all():
     raise ValueError(f"domain must be [[u_lo, u_hi], [v_lo, v_hi]] with lo < hi, got {domain.tolist()}")
-  pwl = _to_pwl(act)
+  pwl = to_pwl(act)
   if pwl is None:
     raise ValueError("edge subdivision needs a piecewise-linear activation")
-  ws, bs = _check_net(weights, biases)
-  Emat, origin = _input_map(ws[0].shape[0], plane)
+  ws, bs = check_net(weights, biases)
+  Emat, origin = input_map(ws[0].shape[0], plane)
   (u0, u1), (v0, v1) = domain
   ext = np.abs(domain).max(1)
   bps = np.asarray(pwl.breakpoints, np.float64)
@@ -421,7 +195,7 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
     # |c| <= |value at x| + |a| . ext, and |a| <= gmax: so size bounds every polygon's scale.
     grad = np.repeat((gmax * ext[:, None]).sum(0), nb)
     size = np.abs(G).max(0) + 2 * grad
-    eps = DEGENERATE_FACTOR * _regions.ON_LINE_REL * size
+    eps = DEGENERATE_FACTOR * ON_LINE_REL * size
     exact = []
 
     def too_close(values, rows=(), cols=()):
@@ -429,7 +203,7 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
       the cheap bound first, and only if that fails with the exact per-face one."""
       for attempt in range(2):
         if attempt and not exact:
-          exact.append(_exact_eps(ws, bs, pwl, _patterns_of(hist, F, nb), li, Emat, origin, ext))
+          exact.append(_exact_eps(ws, bs, pwl, patterns_of(hist, F, nb), li, Emat, origin, ext))
         near = np.abs(values) <= (exact[0] if attempt else eps)
         for r_, c_ in zip(rows, cols):
           near[r_, c_] = False
@@ -439,9 +213,9 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
 
     if too_close(G):  # a line through a vertex of the layer-start graph
       return None
-    Sw = _pack(G > 0)  # (V, words): which side of every line each vertex lies on
+    Sw = pack(G > 0)  # (V, words): which side of every line each vertex lies on
     # Crossings of the layer-start edges.
-    ce, cl = np.nonzero(_unpack(Sw[ea] ^ Sw[eb], L))
+    ce, cl = np.nonzero(unpack(Sw[ea] ^ Sw[eb], L))
     a, bb = ea[ce], eb[ce]
     ga, gb = G[a, cl], G[bb, cl]
     t = ga / (ga - gb)
@@ -456,7 +230,7 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
     # Chords: the two crossings of each line with the boundary of each face it crosses.
     inc_f = fs[ce].T.ravel()
     keep = inc_f >= 0
-    pairs = _paired((inc_f * L + np.tile(cl, 2))[keep], np.tile(rb, 2)[keep])
+    pairs = paired((inc_f * L + np.tile(cl, 2))[keep], np.tile(rb, 2)[keep])
     if pairs is None:
       return None
     ck, P, Q = pairs  # P, Q: indices into the crossings
@@ -492,9 +266,9 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
     vid[idn[od]] = vi[ou]
     # The new graph: layer-start edges cut at their crossings, chords cut at theirs.
     X = np.concatenate([X, Xb, Xi])
-    Sw = np.concatenate([Sw, _pack(Gb > 0), _pack(Gi > 0)])
-    ba, bb_, bseg = _chains(ea, eb, ce, t, vb)
-    ca, cb, cseg = _chains(vb[P], vb[Q], ci, s, vid)
+    Sw = np.concatenate([Sw, pack(Gb > 0), pack(Gi > 0)])
+    ba, bb_, bseg = chains(ea, eb, ce, t, vb)
+    ca, cb, cseg = chains(vb[P], vb[Q], ci, s, vid)
     # Faces: the two sides of every edge, as (layer-start face, signs of the layer's lines). At
     # most one end of an edge lies on a line other than its own, and there its sign bit is 0, so
     # the side of the edge is the OR of its ends; its own line is set to either side.
@@ -510,7 +284,7 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
     side2 = np.flatnonzero(bf[:, 1] >= 0)
     f0 = np.concatenate([bf[:, 0], bf[side2, 1], chord_f[cseg], chord_f[cseg]])
     words = np.concatenate([mb, mb[side2], mc_pos, mc_neg])
-    gid, first, F_new = _unique_rows(f0, words)
+    gid, first, F_new = unique_rows(f0, words)
     if F_new != F + nc + len(iu):  # Euler, face by face: 1 + chords + crossings
       return None
     nB = len(ba)
@@ -527,17 +301,18 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
     if not last_layer:
       Z = np.concatenate([Z, Zb, Zi])
       gamma = smax * gmax
-      layer_in = _apply(pwl, Z)
-  return _finish(X, ea, eb, fs, F, functools.partial(_patterns_of, hist, F, nb), domain)
+      layer_in = apply_pwl(pwl, Z)
+  return finish(X, ea, eb, fs, F, functools.partial(patterns_of, hist, F, nb), domain)
+
 
 def _fallback(weights, biases, act, domain, plane):
-  return _regions.enumerate_regions(weights, biases, act, domain, plane, boundary=False)
+  return enumerate_regions(weights, biases, act, domain, plane, boundary=False)
 
 
 def count_regions_fast(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
                        domain: np.ndarray, plane=None) -> int | float:
   """Number of activation regions on the domain, as regions.enumerate_regions counts them."""
-  if _to_pwl(act) is None:
+  if to_pwl(act) is None:
     return float("nan")
   sub = subdivide(weights, biases, act, domain, plane)
   if sub is None:
@@ -549,7 +324,7 @@ def patterns_fast(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], a
                   domain: np.ndarray, plane=None) -> np.ndarray:
   """Activation patterns of the regions (R, hidden units) int8, as regions.enumerate_regions's
   (rows in another order). Raises for a smooth activation, where no regions exist."""
-  if _to_pwl(act) is None:
+  if to_pwl(act) is None:
     raise ValueError("patterns are not defined for a smooth activation")
   sub = subdivide(weights, biases, act, domain, plane)
   if sub is None:
