@@ -31,8 +31,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   arg = parse_arg(arg, quick=False)
   c = ml_collections.ConfigDict()
   c.study = "activation_cost"
-  c.question = ("Is ReLU cheaper to compute than the other activations, in a compiled MLP training "
-                "step and on its own, and is the difference visible next to the matrix products?")
   c.seed = 0  # the random inputs and initial weights
   # Every registry entry; slopes explicit (library defaults differ). relu is the reference.
   c.activations = ("relu", "leaky_relu:0.01", "prelu:0.25", "elu", "gelu", "silu", "softplus", "tanh",

@@ -23,3 +23,49 @@ def parse_arg(arg: str | None, **defaults) -> ml_collections.ConfigDict:
     else:
       parsed[key] = type(defaults[key])(value) if not isinstance(defaults[key], bool) else value.lower() in ("1", "true", "yes")
   return parsed
+
+
+def sweep_config(study: str) -> ml_collections.ConfigDict:
+  """Every field of a sweep-based study config, at the values most studies share.
+
+  A study's config file starts here and sets what its study needs; the study's `validate` then
+  checks the whole config. Fields that have no sensible shared value (the grid itself) are left
+  for the study to set: num_seeds, data.names, model.activations, model.widths (or model.neurons)
+  and model.depths.
+  """
+  c = ml_collections.ConfigDict()
+  c.study = study
+  c.seed = 0  # base of every model's init key and every data draw
+
+  c.data = ml_collections.ConfigDict()
+  c.data.num_train_per_class = 250
+  c.data.num_test_per_class = 250
+  c.data.noise = 0.1
+  # Per-data-set extra generator parameters, e.g. {"spirals": {"turns": 1.75}}.
+  c.data.params = ml_collections.ConfigDict({})
+
+  c.model = ml_collections.ConfigDict()
+  c.model.init = "he"
+
+  c.optim = ml_collections.ConfigDict()
+  c.optim.optimizer = "adam"
+  c.optim.momentum = 0.9  # sgd only
+  c.optim.learning_rates = (0.01,)
+  c.optim.schedule = "constant"
+  c.optim.halve_every_steps = 2500  # the halve_every schedule only
+  c.optim.num_steps = 2000
+  c.optim.eval_every_steps = 250
+  c.optim.batch_size = 0  # 0 = full batch
+
+  c.eval = ml_collections.ConfigDict()
+  c.eval.grid_resolution = 200  # grid metrics on grid_resolution^2 points of the data domain
+  c.eval.plot_seed = 0  # the seed drawn in the decision-boundary panels
+  # Metric families (research/metrics/, one module each); "core" (sparsity, patterns) always runs.
+  c.eval.metrics = ("core",)
+  # Steps (0 = initialisation, multiples of eval_every_steps) at which every metric family is also
+  # evaluated, into checkpoints.csv: e.g. (0, 500) for region counts through training.
+  c.eval.checkpoint_steps = ()
+  c.eval.expensive_seeds = 4  # host-side metrics (exact regions, ...) for seeds 0..k-1 of a cell
+
+  c.max_models_per_chunk = 1024
+  return c

@@ -24,17 +24,12 @@ ReLU units end dead. Quick: 15-40 s, depending on the load.
 
 import ml_collections
 
-from configs.common import parse_arg
+from configs.common import parse_arg, sweep_config
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   arg = parse_arg(arg, quick=False)
-  c = ml_collections.ConfigDict()
-  c.study = "dying_relu"
-  c.question = ("How likely is a ReLU network to be born dead, as a function of width, depth and "
-                "initialisation; how many units die during training; and does ReLU lose accuracy "
-                "to LeakyReLU because of it, at narrow and at wide widths?")
-  c.seed = 0  # base of every model's init key, every data draw and every born-dead draw
+  c = sweep_config("dying_relu")  # c.seed also seeds every born-dead draw
   c.num_seeds = 10
 
   c.born_dead = ml_collections.ConfigDict()
@@ -52,37 +47,17 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # Networks per compiled call: bounds memory (inits x depth x width^2 weights, about 80 MB at 64).
   c.born_dead.inits_per_call = 250
 
-  c.data = ml_collections.ConfigDict()
   c.data.names = ("spirals", "rings")
   c.data.num_train_per_class = 200
   c.data.num_test_per_class = 200
-  c.data.noise = 0.1
-  c.data.params = ml_collections.ConfigDict({})
-
-  c.model = ml_collections.ConfigDict()
   c.model.activations = ("relu", "leaky_relu:0.01")  # slope explicit: library defaults differ
   c.model.widths = (2, 4, 8, 16, 32, 64)
   c.model.depths = (3,)
-  c.model.init = "he"
-
-  c.optim = ml_collections.ConfigDict()
-  c.optim.optimizer = "adam"
-  c.optim.momentum = 0.9
   # 0.1 is deliberately too high for Adam here: it is where units are expected to die.
   c.optim.learning_rates = (0.001, 0.01, 0.1)
-  c.optim.schedule = "constant"
-  c.optim.halve_every_steps = 2500
   c.optim.num_steps = 1000
-  c.optim.eval_every_steps = 250
-  c.optim.batch_size = 0  # full batch
-
-  c.eval = ml_collections.ConfigDict()
   c.eval.grid_resolution = 64
-  c.eval.plot_seed = 0
-  c.eval.metrics = ("core",)  # dead units, sparsity, patterns: all this study reads
-  c.eval.expensive_seeds = 0
-
-  c.max_models_per_chunk = 1024
+  c.eval.expensive_seeds = 0  # the core family (dead units, sparsity, patterns) is all it reads
 
   if arg.quick:
     c.num_seeds = 2

@@ -22,54 +22,35 @@ Quick: 4 small architectures x 6 models, 5 to 30 s plus start-up depending on th
 
 import ml_collections
 
-from configs.common import parse_arg
+from configs.common import parse_arg, sweep_config
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   arg = parse_arg(arg, quick=False)
-  c = ml_collections.ConfigDict()
-  c.study = "linear_regions"
-  c.seed = 0  # base of every model's init key, every data draw and the random lines
+  c = sweep_config("linear_regions")  # c.seed also seeds the random lines
   c.num_seeds = 8
-
-  c.data = ml_collections.ConfigDict()
   c.data.names = ("spirals",)  # 2-D data sets only: regions are enumerated on their domain
   c.data.num_train_per_class = 100
   c.data.num_test_per_class = 100
-  c.data.noise = 0.1
-  c.data.params = ml_collections.ConfigDict({})  # per data set, e.g. {"spirals": {"turns": 1.75}}
 
-  c.model = ml_collections.ConfigDict()
   c.model.neurons = (24, 48, 96, 192)  # total hidden units; each must be divisible by every depth
   c.model.depths = (1, 2, 3, 4, 6)
   # Piecewise-linear only (regions are undefined otherwise); slopes explicit, as everywhere.
   c.model.activations = ("relu", "leaky_relu:0.01", "leaky_relu:0.2")
-  c.model.init = "he"  # zero biases: at step 0 every region is a cone with apex at the origin
+  # init "he" has zero biases: at step 0 every region is a cone with apex at the origin.
 
-  c.optim = ml_collections.ConfigDict()
-  c.optim.optimizer = "adam"
-  c.optim.momentum = 0.9
-  c.optim.learning_rates = (0.01,)
   # Only schedules that do not depend on the run's length: a checkpoint then equals a shorter run
   # stopped there (tested).
-  c.optim.schedule = "constant"
-  c.optim.halve_every_steps = 2500
   c.optim.num_steps = 1000  # the last measurement
   c.optim.eval_every_steps = 100  # must divide every checkpoint (same compiled chunk for all)
-  c.optim.batch_size = 0  # 0 = full batch
 
-  c.eval = ml_collections.ConfigDict()
   c.eval.checkpoint_steps = (0, 100)  # earlier steps at which the models are measured too
   # line_density: regions crossed along random chords (every seed); region_count: the exact
   # 2-D count (seeds 0..expensive_seeds-1, two thirds of the runtime at 4: about 18,000 regions
   # per trained 192-neuron net).
   c.eval.metrics = ("line_density", "region_count")
   c.eval.num_lines = 8  # random chords of the domain, the same for every model
-  c.eval.expensive_seeds = 4
   c.eval.grid_resolution = 64  # the core family's sparsity and pattern count on the domain grid
-  c.eval.plot_seed = 0
-
-  c.max_models_per_chunk = 1024
 
   if arg.quick:
     c.num_seeds = 2

@@ -38,9 +38,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c = relu_vs_leaky.get_config(arg)
   quick = c.num_seeds < 16
   c.study = "narrow_nets"
-  c.question = ("With hidden layers no wider than the input (width 2) or barely wider (3, 4), are "
-                "the decision regions connected in the whole plane, which activation can enclose "
-                "the inner ring, and which reaches the lower loss?")
   # The Playground circle and three alternating annuli (two classes): a harder ring data set.
   c.data.names = ("rings", "rings:num_rings=3")
   c.model.activations = ("relu", "leaky_relu:0.01", "prelu:0.25", "tanh")

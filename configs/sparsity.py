@@ -25,54 +25,29 @@ Quick (spirals only, 3 hidden layers of width 8): about 40 s.
 
 import ml_collections
 
-from configs.common import parse_arg
+from configs.common import parse_arg, sweep_config
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   arg = parse_arg(arg, quick=False)
-  c = ml_collections.ConfigDict()
-  c.study = "sparsity"
-  c.question = ("Do ReLU networks have sparser hidden layers than LeakyReLU networks, and are "
-                "sparser layers (or sparser networks) more linearly separable?")
-  c.seed = 0  # base of every model's init key and every data draw
+  c = sweep_config("sparsity")
   c.num_seeds = 10
-
-  c.data = ml_collections.ConfigDict()
   c.data.names = ("spirals", "rings")
-  c.data.num_train_per_class = 250
-  c.data.num_test_per_class = 250
-  c.data.noise = 0.1
   # Three rings (classes 0, 1, 0 from the centre out): with two, a probe on the first hidden layer
   # already separates them perfectly in every run, which leaves nothing to correlate.
   c.data.params = ml_collections.ConfigDict({"rings": {"num_rings": 3}})
 
-  c.model = ml_collections.ConfigDict()
   # Slopes are always explicit: library defaults differ (0.01 JAX/PyTorch, 0.2 TensorFlow).
   c.model.activations = ("relu", "leaky_relu:0.01", "leaky_relu:0.2", "tanh")
   c.model.widths = (16,)
   c.model.depths = (5,)
-  c.model.init = "he"
 
-  c.optim = ml_collections.ConfigDict()
-  c.optim.optimizer = "adam"
-  c.optim.momentum = 0.9  # unused by adam
-  c.optim.learning_rates = (0.01,)
-  c.optim.schedule = "constant"
-  c.optim.halve_every_steps = 2500  # unused by the constant schedule
-  c.optim.num_steps = 2000
-  c.optim.eval_every_steps = 250
-  c.optim.batch_size = 0  # full batch
-
-  c.eval = ml_collections.ConfigDict()
   c.eval.grid_resolution = 100  # sparsity on the domain grid too (core family)
-  c.eval.plot_seed = 0
   c.eval.metrics = ("core", "probes")
   # Probes for every seed (a reference: overriding num_seeds moves it too).
   c.eval.expensive_seeds = c.get_ref("num_seeds")
   c.eval.collapse_tol = 1e-6  # max-abs distance at which two inputs count as glued by a layer
   c.eval.rank_rtol = 1e-4  # singular values below this fraction of the largest do not count
-
-  c.max_models_per_chunk = 1024
 
   if arg.quick:
     c.num_seeds = 3  # the fewest for a rank correlation per activation

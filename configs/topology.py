@@ -36,47 +36,32 @@ layers): about 40 s.
 
 import ml_collections
 
-from configs.common import parse_arg
+from configs.common import parse_arg, sweep_config
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   arg = parse_arg(arg, quick=False)
-  c = ml_collections.ConfigDict()
-  c.study = "topology"
-  c.question = ("Do the Betti numbers of each class fall in fewer layers through ReLU networks than "
-                "through LeakyReLU(0.2) and tanh networks (Naitzat et al., JMLR 2020)?")
-  c.seed = 0  # base of every model's init key and every data draw
+  c = sweep_config("topology")
   c.num_seeds = 6
-
-  c.data = ml_collections.ConfigDict()
   # Naitzat's D-I (2-D) and D-II (3-D). Add rings (inner disk (1, 0), annulus (1, 1)) with
   # --config.data.names="('d1','d2','rings')": a third of the time again.
   c.data.names = ("d1", "d2")
   c.data.num_train_per_class = 600
   c.data.num_test_per_class = 200
   c.data.noise = 0.0  # Naitzat's data are noise-free
-  c.data.params = ml_collections.ConfigDict({})
 
-  c.model = ml_collections.ConfigDict()
   # Slopes are always explicit: 0.2 is Naitzat's (and TensorFlow's); JAX's default is 0.01.
   c.model.activations = ("relu", "leaky_relu:0.2", "tanh")
   c.model.widths = (25,)
   c.model.depths = (9,)
-  c.model.init = "he"
 
-  c.optim = ml_collections.ConfigDict()
-  c.optim.optimizer = "adam"
-  c.optim.momentum = 0.9  # unused by adam
-  c.optim.learning_rates = (0.02,)
+  c.optim.learning_rates = (0.02,)  # full-batch Adam, as Naitzat
   c.optim.schedule = "halve_every"
   c.optim.halve_every_steps = 833
   c.optim.num_steps = 4000
   c.optim.eval_every_steps = 500
-  c.optim.batch_size = 0  # full batch, as Naitzat
 
-  c.eval = ml_collections.ConfigDict()
   c.eval.grid_resolution = 64  # the core family's grid metrics (not used by this study's figures)
-  c.eval.plot_seed = 0
   c.eval.metrics = ("core", "layer_topology")
   # Betti numbers for every seed (a reference: overriding num_seeds moves it too).
   c.eval.expensive_seeds = c.get_ref("num_seeds")
@@ -88,8 +73,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.eval.min_train_acc = 1.0
   # Betti numbers only for runs that are kept (they are the costly part).
   c.eval.betti_min_train_acc = c.eval.get_ref("min_train_acc")
-
-  c.max_models_per_chunk = 1024
 
   if arg.quick:
     c.num_seeds = 2

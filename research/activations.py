@@ -149,3 +149,8 @@ def parse_activation(spec: str) -> Activation:
   if sep:
     raise ValueError(f"activation {name!r} takes no ':' argument, got {spec!r}")
   return Activation(kind, 0.0 if kind.fixed_slope is None else kind.fixed_slope, name)
+
+
+def leaky_family(slopes) -> list[Activation]:
+  """One leaky_relu activation per slope (slope 0 is ReLU): a batch of one compiled family."""
+  return [parse_activation(f"leaky_relu:{float(s):.10g}") for s in np.asarray(slopes).ravel()]

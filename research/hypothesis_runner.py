@@ -15,7 +15,7 @@ from pathlib import Path
 import ml_collections
 
 from research.hypotheses import Hypothesis, HypothesisResult, evaluate
-from research.metrics import evaluation
+from research.metrics import family
 from research.store import atomic_write_text
 from research.study import RunContext, Study, run_study
 from research.sweep import BASE_COLUMNS
@@ -65,12 +65,12 @@ def check_metric(h: Hypothesis, config) -> None:
   """Raises before any training if the study will not write the hypothesis' metric column."""
   if h.metric in BASE_COLUMNS or "eval" not in config or "metrics" not in config.eval:
     return
-  known = evaluation.known_column(h.metric, config.eval.metrics)
+  known = family.known_column(h.metric, config.eval.metrics)
   if known is False:
     raise ValueError(f"hypothesis {h.name!r}: metric {h.metric!r} is not a results column of study "
                      f"{h.study!r} with metric families {list(config.eval.metrics)}; valid: the base "
                      f"columns {', '.join(BASE_COLUMNS)} and the families' columns (FAMILY_COLUMNS "
-                     "in research/metrics/evaluation.py)")
+                     "in research/metrics/family.py)")
 
 
 def run_hypothesis(h: Hypothesis, study: Study, config: ml_collections.ConfigDict, workdir: str | Path,

@@ -155,7 +155,7 @@ class ModelSpec:
   in_dim: int
   hidden_widths: tuple[int, ...]
   num_classes: int
-  activation: Activation  # its slope is only the default; per-model slopes are vmapped
+  activation: Activation  # names the family (the program); a batch's models each bring their own
   init: str
 
   def build(self, key: jax.Array, slope: jax.Array | float | None = None) -> MLP:

@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+from research import stats
 from research.store import atomic_write_text
 
 
@@ -118,7 +119,8 @@ def write_report(workdir: str | Path, *, title: str, question: str, setting: str
   if verdicts:
     parts += ["## Verdicts", ""]
     for v in verdicts:
-      parts += [v.to_markdown(), ""]
+      parts += [v.to_markdown(include_rule=False), ""]
+    parts += ["Verdict rule, for every hypothesis above:", "", "```", stats.VERDICT_RULE, "```", ""]
   if extra_markdown:
     parts += [extra_markdown, ""]
   if figures:

@@ -9,7 +9,7 @@ stats.directional_pvalues, stats.cell_verdicts), vectorised over replications.
   min_effect; false support is the SUPPORTED rate at effects below min_effect, power the rate at
   effects above it.
 
-`python -m research.stats_simulation --out DIR` runs the full grid (a few minutes on one core) and
+`python -m experiments.stats_simulation --out DIR` runs the full grid (a few minutes on one core) and
 writes DIR/coverage.csv, DIR/verdicts.csv and DIR/stats_simulation.png (coverage vs n per method
 and distribution; SUPPORTED / SMALLER rates vs true effect / min_effect per n).
 tests/test_stats_simulation.py asserts the fast versions.
@@ -17,9 +17,7 @@ tests/test_stats_simulation.py asserts the fast versions.
 
 from __future__ import annotations
 
-import argparse
 import math
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -94,57 +92,3 @@ def run(reps: int = 4000, n_boot: int = 1999, ns=(6, 8, 16, 32),
         rates.append(dict(distribution=dist, n=n, min_effect_sd=m, effect_over_min_effect=ratio,
                           reps=reps, **r))
   return pd.DataFrame(cov), pd.DataFrame(rates)
-
-
-def plot(cov: pd.DataFrame, rates: pd.DataFrame, path: Path) -> None:
-  import matplotlib
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
-  import matplotlib.ticker
-  fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-  for method, ax in zip(("union", "t"), axes[:2]):
-    for dist, g in cov.groupby("distribution", sort=False):
-      ax.plot(g["n"], g[method], marker="o", label=dist)
-    ax.axhline(0.95, color="k", lw=0.8)
-    ax.axhline(0.93, color="r", lw=0.8, ls="--")
-    ax.set(xscale="log", xticks=sorted(cov["n"].unique()), xlabel="n (pairs)", ylabel="coverage",
-           ylim=(0.8, 1.0), title=f"95% CI coverage: {'t ∪ boot-t (used)' if method == 'union' else 't only'}")
-    ax.set_xticklabels(sorted(cov["n"].unique()))
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-  axes[0].legend(fontsize=8)
-  ax = axes[2]
-  normal = rates[rates["distribution"] == "normal"]
-  for n, g in normal.groupby("n"):
-    line, = ax.plot(g["effect_over_min_effect"], g[stats.SUPPORTED], marker="o",
-                    label=f"n={n}, m={g['min_effect_sd'].iloc[0]:g} sd: SUPPORTED")
-    ax.plot(g["effect_over_min_effect"], g[stats.SMALLER], ls=":", color=line.get_color())
-  ax.axhline(0.05, color="r", lw=0.8, ls="--")
-  ax.axhline(0.8, color="k", lw=0.8, ls="--")
-  ax.axvline(1.0, color="grey", lw=0.8)
-  ax.set(xlabel="true effect / min_effect", ylabel="fraction of runs",
-         title="normal d: SUPPORTED (solid), SMALLER (dotted)")
-  ax.legend(fontsize=8)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
-
-
-def main(argv=None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--out", required=True, help="folder for the CSVs and the figure")
-  parser.add_argument("--reps", type=int, default=4000)
-  parser.add_argument("--n_boot", type=int, default=1999)
-  args = parser.parse_args(argv)
-  out = Path(args.out)
-  out.mkdir(parents=True, exist_ok=True)
-  cov, rates = run(reps=args.reps, n_boot=args.n_boot)
-  cov.to_csv(out / "coverage.csv", index=False)
-  rates.to_csv(out / "verdicts.csv", index=False)
-  plot(cov, rates, out / "stats_simulation.png")
-  with pd.option_context("display.width", 200, "display.max_columns", 20):
-    print(cov.to_string(index=False))
-    print(rates.to_string(index=False))
-
-
-if __name__ == "__main__":
-  main()

@@ -17,7 +17,6 @@ import traceback
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pandas as pd
@@ -27,7 +26,8 @@ from research.activations import Activation, parse_activation
 from research.metrics import evaluation
 from research.models import ModelSpec
 from research.store import Store, atomic_write_csv, atomic_write_json, stable_hash
-from research.train import ModelBatch, TrainSpec, train_models
+from research.model_batch import ModelBatch
+from research.train import TrainSpec, train_models
 from research.validation import validate_study_config
 
 
@@ -91,9 +91,10 @@ BASE_COLUMNS = ("dataset", "activation", "activation_name", "family", "slope", "
 
 def unit_models(config, unit: Unit) -> tuple[ModelBatch, list[dict]]:
   """Per-model arrays of a unit and the label columns of each model's row."""
-  rows = []
+  rows, acts = [], []
   for act, lr, seed in itertools.product(unit.activations, config.optim.learning_rates,
                                          range(config.num_seeds)):
+    acts.append(act)
     rows.append(dict(dataset=unit.dataset, activation=act.spec, activation_name=act.name,
                      family=act.family, slope=act.slope, width=unit.width, depth=unit.depth,
                      init=config.model.init, lr=float(lr), seed=seed))
@@ -101,7 +102,7 @@ def unit_models(config, unit: Unit) -> tuple[ModelBatch, list[dict]]:
       rows[-1]["neurons"] = unit.width * unit.depth
   batch = ModelBatch(
       seed=np.array([config.seed * 100_003 + r["seed"] for r in rows], np.uint32),
-      slope=np.array([r["slope"] for r in rows], np.float32),
+      activations=acts,
       lr=np.array([r["lr"] for r in rows], np.float32),
       data_index=np.array([r["seed"] for r in rows], np.int32))
   return batch, rows

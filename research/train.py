@@ -34,6 +34,7 @@ from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec as P
 from tqdm.auto import tqdm
 
 from research import distributed, jax_setup
+from research.model_batch import ModelBatch
 from research.models import ModelSpec, evaluate_batch, forward, graphdef_of, init_model, loss_and_accuracy
 
 jax_setup.enable_compilation_cache()
@@ -96,32 +97,6 @@ class TrainSpec:
         num_steps=self.num_steps if self.schedule == "cosine" else 0,
         halve_every_steps=self.halve_every_steps if self.schedule == "halve_every" else 0,
         momentum=self.momentum if self.optimizer == "sgd" else 0.0)
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelBatch:
-  """Per-model values, each of shape (M,): what the vmapped program varies."""
-
-  seed: np.ndarray  # init and minibatch randomness
-  slope: np.ndarray  # leaky slope (initial slope for prelu; ignored by smooth activations)
-  lr: np.ndarray
-  data_index: np.ndarray  # which data set instance (leading axis of the stacked data)
-
-  def __post_init__(self):
-    sizes = {len(np.asarray(v)) for v in dataclasses.asdict(self).values()}
-    if len(sizes) != 1:
-      raise ValueError(f"ModelBatch fields must have equal lengths, got {dataclasses.asdict(self)}")
-
-  def __len__(self) -> int:
-    return len(self.seed)
-
-  def take(self, idx: np.ndarray) -> "ModelBatch":
-    return ModelBatch(*(np.asarray(getattr(self, f.name))[idx] for f in dataclasses.fields(self)))
-
-  def padded(self, size: int) -> "ModelBatch":
-    """This batch padded to `size` models by repeating its last model (results of pads are dropped)."""
-    idx = np.concatenate([np.arange(len(self)), np.full(size - len(self), len(self) - 1)])
-    return self.take(idx.astype(int))
 
 
 @dataclasses.dataclass
@@ -319,6 +294,7 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
   group_size: models a device trains side by side at a time ("auto": models_per_group; None: all).
   """
   start = time.perf_counter()
+  batch.check_family(spec.activation)
   mesh = model_mesh()
   n_dev = mesh.devices.size
   num_models = len(batch)

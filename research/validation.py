@@ -106,10 +106,7 @@ def validate_study_config(c) -> None:
     check_int("eval.checkpoint_steps", step, 0, steps)
     if step % every:
       fail("eval.checkpoint_steps", step, f"must be 0 or a multiple of optim.eval_every_steps = {every}")
-  if "robustness" in c.eval.metrics:
-    for std in check_sequence("eval.noise_stds", c.eval.get("noise_stds", ())):
-      check_float("eval.noise_stds", std, 0.0)
-  from research.metrics.evaluation import check_families  # imports every metric module
+  from research.metrics.family import check_families  # imports every metric module
   try:
     check_families(check_sequence("eval.metrics", c.eval.metrics))
   except ValueError as e:

@@ -73,13 +73,14 @@ num_processes, process_id, port, group = (int(a) if a.isdigit() else None for a 
 if num_processes > 1:
   distributed.initialize(f"127.0.0.1:{port}", num_processes, process_id)
 import jax, numpy as np
-from research.activations import parse_activation
+from research.activations import leaky_family, parse_activation
 from research.models import ModelSpec
-from research.train import ModelBatch, TrainSpec, train_models
+from research.model_batch import ModelBatch
+from research.train import TrainSpec, train_models
 rng = np.random.default_rng(0)
 x = rng.uniform(-1, 1, size=(2, 64, 2)).astype(np.float32)
 y = ((x[..., 0] * x[..., 1]) > 0).astype(np.int32)
-batch = ModelBatch(seed=np.arange(16), slope=np.linspace(0, 0.3, 16), lr=np.full(16, 0.02),
+batch = ModelBatch(seed=np.arange(16), activations=leaky_family(np.linspace(0, 0.3, 16)), lr=np.full(16, 0.02),
                    data_index=np.arange(16) % 2)
 res = train_models(ModelSpec(2, (8, 8), 2, parse_activation("leaky_relu:0.1"), "he"),
                    TrainSpec(num_steps=30, eval_every_steps=10), dict(x_train=x, y_train=y, x_test=x, y_test=y),

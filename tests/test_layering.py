@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.helpers import ROOT
+from helpers import ROOT
 
 RESEARCH = ROOT / "research"
 MODULES = sorted(RESEARCH.rglob("*.py"))

@@ -13,14 +13,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """
 import json, sys
 import jax, numpy as np
-from research.activations import parse_activation
+from research.activations import leaky_family, parse_activation
 from research.models import ModelSpec
-from research.train import ModelBatch, TrainSpec, train_models
+from research.model_batch import ModelBatch
+from research.train import TrainSpec, train_models
 rng = np.random.default_rng(0)
 x = rng.uniform(-1, 1, size=(2, 64, 2)).astype(np.float32)
 y = ((x[..., 0] * x[..., 1]) > 0).astype(np.int32)
 data = dict(x_train=x, y_train=y, x_test=x, y_test=y)
-batch = ModelBatch(seed=np.arange(6), slope=np.linspace(0, 0.3, 6), lr=np.full(6, 0.01),
+batch = ModelBatch(seed=np.arange(6), activations=leaky_family(np.linspace(0, 0.3, 6)), lr=np.full(6, 0.01),
                    data_index=np.arange(6) % 2)
 res = train_models(ModelSpec(2, (8, 8), 2, parse_activation("relu"), "he"),
                    TrainSpec(num_steps=30, eval_every_steps=10), data, batch, progress=False)

@@ -4,7 +4,7 @@ Every assertion is a one-sided binomial test at level 0.001 of the rate the brie
 whose true rate meets the target fails it with probability <= 0.001 whatever the (fixed) seed, and
 one that misses the target by a few points fails it (the t interval alone is shown to fail). The
 measured rates of the full grid are in the module docstring of research/stats.py and come from
-`python -m research.stats_simulation --out DIR` (the slow tests run a part of it).
+`python -m experiments.stats_simulation --out DIR` (the slow tests run a part of it).
 
 Standardised effects (d = effect + sd * z, sd = 1): min_effect m = 0.9 sd at n = 16 and 0.6 sd at
 n = 32, so the true effect 2m is 1.8 sd and 1.2 sd; at 8 pairs m = 1.3 sd. Below those sizes the

@@ -8,13 +8,14 @@ import pandas as pd
 import pytest
 
 from configs.linear_regions import get_config
-from research.activations import parse_activation
+from research.activations import leaky_family, parse_activation
 from research.models import ModelSpec, dense_weights, init_model
 from research import studies
 from research.metrics.line_density import random_chords
 from research.studies import linear_regions as L
 from research.study import run_study
-from research.train import ModelBatch, TrainSpec, train_models
+from research.model_batch import ModelBatch
+from research.train import TrainSpec, train_models
 from research.validation import ConfigError
 
 from helpers import run_module
@@ -32,7 +33,7 @@ def test_checkpoints_equal_separate_engine_runs_bit_for_bit():
   # schedules do not depend on the run length): then the study's step-s rows describe a run of s
   # steps, and step 0 is the engine's own init.
   spec = ModelSpec(2, (5, 3), 2, parse_activation("relu"), "he")  # a shape no other test uses
-  batch = ModelBatch(seed=np.arange(3), slope=np.array([0.0, 0.2, 0.0]), lr=np.full(3, 0.05),
+  batch = ModelBatch(seed=np.arange(3), activations=leaky_family([0.0, 0.2, 0.0]), lr=np.full(3, 0.05),
                      data_index=np.array([0, 1, 1]))
   spec_of = lambda steps: TrainSpec(num_steps=steps, eval_every_steps=10)
   data = _toy_data()

@@ -12,13 +12,13 @@ from flax import nnx
 from configs.sparsity import get_config
 from research.activations import parse_activation
 from research.datasets import Dataset
-from research.metrics.evaluation import EvalContext, known_column, metric_families
+from research.metrics.family import EvalContext, known_column, metric_families
 from research.metrics.layer_probes import column_names
 from research.models import ModelSpec
 from research.studies import sparsity as study
 from research.train import TrainResult
 
-from helpers import assert_usage_error_before_compute, run_module
+from helpers import assert_usage_error_before_compute, run_study_command
 
 
 def hand_made_context(spec: ModelSpec, kernels, biases, instance, *, seed=0) -> EvalContext:
@@ -147,26 +147,3 @@ def test_bad_config_exits_2_with_one_line_before_compute(tmp_path, capsys, field
   assert_usage_error_before_compute(lambda: run_study_command("sparsity", config, tmp_path), capsys, tmp_path, fragment)
 
 
-def test_quick_study_end_to_end(tmp_path):
-  out = run_module("experiments.sparsity", "--config", "configs/sparsity.py:quick", "--workdir",
-                   str(tmp_path), "--noprogress", timeout=300)
-  assert out.returncode == 0, out.stderr[-3000:]
-  config = get_config("quick")
-  results = pd.read_csv(tmp_path / "results.csv")
-  assert len(results) == len(config.data.names) * len(config.model.activations) * config.num_seeds
-  depth = config.model.depths[0]
-  assert results[[f"probe_acc_l{l}" for l in range(depth + 1)]].notna().all().all()
-  layers = pd.read_csv(tmp_path / "layers.csv")
-  assert sorted(layers["layer"].unique()) == list(range(depth + 1))
-  spearman = pd.read_csv(tmp_path / "spearman.csv")
-  assert set(spearman["activation"]) == set(config.model.activations) | {"all pooled"}
-  for name in ("models", "fit_summary"):
-    assert (tmp_path / f"{name}.csv").stat().st_size > 0
-  for name in ("sparsity_per_layer", "probes_per_layer", "sparsity_vs_probe"):
-    assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 10_000, name
-  assert (tmp_path / "report.html").read_text().count("data:image/png;base64,") == 3
-  report = (tmp_path / "report.md").read_text()
-  for section in ("**Question.**", "## Setting", "## Verdicts", "relu_sparser",
-                  "sparser_layers_separate_better", "## Does sparser mean more separable?",
-                  "spearmanr", "## Caveats"):
-    assert section in report, section

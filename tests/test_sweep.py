@@ -5,7 +5,7 @@ import pytest
 from configs.relu_vs_leaky import get_config
 from research import datasets, sweep
 from research.activations import parse_activation
-from research.metrics import evaluation, regions
+from research.metrics import family, regions
 from research.models import ModelSpec, dense_weights, init_model
 
 
@@ -39,20 +39,20 @@ def test_units_group_the_leaky_family_and_pair_seeds():
 
 def test_failing_unit_is_recorded_and_others_run(tmp_path, monkeypatch):
   c = tiny_config()
-  original = evaluation.FAMILIES["boundary"]
+  original = family.metric_families()["boundary"]
 
   def flaky(ctx):
     if ctx.rows[0]["dataset"] == "xor":
       raise RuntimeError("metric exploded")
     return original(ctx)
 
-  monkeypatch.setitem(evaluation.FAMILIES, "boundary", flaky)
+  monkeypatch.setitem(family.FAMILIES, "boundary", flaky)
   summary = sweep.run_sweep(c, tmp_path, progress=False)
   assert len(summary.failed_units) == 1 and "metric exploded" in summary.failed_units[0]
   results = pd.read_csv(tmp_path / "results.csv")
   assert set(results["dataset"]) == {"rings"} and len(results) == 4
   # The failure is on disk with its error; a rerun retries exactly that unit.
-  monkeypatch.setitem(evaluation.FAMILIES, "boundary", original)
+  monkeypatch.setitem(family.FAMILIES, "boundary", original)
   again = sweep.run_sweep(c, tmp_path, progress=False)
   assert again.failed_units == [] and again.skipped_units == 1
   assert set(pd.read_csv(tmp_path / "results.csv")["dataset"]) == {"rings", "xor"}

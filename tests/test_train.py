@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 
 from research import models, train
-from research.activations import parse_activation
+from research.activations import leaky_family, parse_activation
 from research.models import ModelSpec
-from research.train import ModelBatch, TrainSpec, train_models
+from research.model_batch import ModelBatch
+from research.train import TrainSpec, train_models
 
 
 def toy_data(n=64, instances=2, seed=0):
@@ -21,7 +22,7 @@ TRAIN = TrainSpec(num_steps=40, eval_every_steps=10)
 
 
 def batch_of(m, lr=0.01):
-  return ModelBatch(seed=np.arange(m), slope=np.linspace(0, 0.3, m), lr=np.full(m, lr),
+  return ModelBatch(seed=np.arange(m), activations=leaky_family(np.linspace(0, 0.3, m)), lr=np.full(m, lr),
                     data_index=np.arange(m) % 2)
 
 
@@ -92,7 +93,7 @@ def test_models_per_group_fits_the_cache_on_cpu_only():
 def test_diverging_model_is_frozen_and_isolated():
   data = toy_data()
   batch = batch_of(8)
-  bad = ModelBatch(seed=batch.seed, slope=batch.slope, lr=batch.lr.copy(), data_index=batch.data_index)
+  bad = ModelBatch(seed=batch.seed, activations=batch.activations, lr=batch.lr.copy(), data_index=batch.data_index)
   bad.lr[3] = 1e38  # the first Adam step moves weights by ~lr: they overflow to inf
   clean = train_models(SPEC, TRAIN, data, batch, progress=False)
   dirty = train_models(SPEC, TRAIN, data, bad, progress=False)

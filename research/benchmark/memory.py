@@ -8,9 +8,11 @@ import jax
 import ml_collections
 import numpy as np
 
+from research.activations import leaky_family
 from research.benchmark.measure import peak_rss_mb, timed
 from research.benchmark.workloads import Workload, workload_data
-from research.train import ModelBatch, TrainSpec, bytes_per_model, train_models
+from research.model_batch import ModelBatch
+from research.train import TrainSpec, bytes_per_model, train_models
 
 
 def run_memory(w: Workload, c: ml_collections.ConfigDict, *, seed: int,
@@ -18,7 +20,8 @@ def run_memory(w: Workload, c: ml_collections.ConfigDict, *, seed: int,
   """Trains c.num_models models of the workload's shape for a few steps under the memory budget."""
   _, data = workload_data(w, seed)
   m = c.num_models
-  batch = ModelBatch(seed=np.arange(m, dtype=np.uint32), slope=np.resize(np.asarray(w.slopes, np.float32), m),
+  acts = leaky_family(np.resize(np.asarray(w.slopes), m))
+  batch = ModelBatch(seed=np.arange(m, dtype=np.uint32), activations=acts,
                      lr=np.full(m, w.lr, np.float32), data_index=np.zeros(m, np.int32))
   spec = w.spec()
   budget = int(c.budget_mb * 1024**2)

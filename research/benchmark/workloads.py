@@ -10,9 +10,10 @@ import ml_collections
 import numpy as np
 
 from research import datasets
-from research.activations import parse_activation
+from research.activations import leaky_family, parse_activation
 from research.models import ModelSpec
-from research.train import ModelBatch, TrainSpec, init_batch
+from research.model_batch import ModelBatch
+from research.train import TrainSpec, init_batch
 
 # Every workload trains a binary leaky-family MLP on 2-D spirals; the slope varies per model.
 ACTIVATION = "leaky_relu:0.01"
@@ -44,10 +45,10 @@ class Workload:
     return TrainSpec(optimizer="adam", num_steps=steps, eval_every_steps=self.eval_every_steps)
 
   def batch(self, seed: int) -> ModelBatch:
-    slope = np.repeat(np.asarray(self.slopes, np.float32), self.seeds_per_slope)
+    acts = leaky_family(np.repeat(self.slopes, self.seeds_per_slope))
     seeds = seed * 100_003 + np.tile(np.arange(self.seeds_per_slope), len(self.slopes))
     m = self.num_models
-    return ModelBatch(seed=seeds.astype(np.uint32), slope=slope, lr=np.full(m, self.lr, np.float32),
+    return ModelBatch(seed=seeds.astype(np.uint32), activations=acts, lr=np.full(m, self.lr, np.float32),
                       data_index=np.zeros(m, np.int32))
 
   def sequential_indices(self) -> np.ndarray:

@@ -17,23 +17,28 @@ import numpy as np
 import threadpoolctl
 
 from research.metrics import separability
-from research.metrics.evaluation import EvalContext, register_family
+from research.metrics.family import EvalContext, register_family
+from research.validation import check_float, fail
 
 QUANTITIES = ("probe_acc", "collapse", "rank", "separation")
 # Activations are float32: two distinct inputs that a layer keeps apart differ by far more than
 # this, while inputs glued by a ReLU (all units of a layer at 0) coincide exactly.
-DEFAULT_COLLAPSE_TOL = 1e-6
-# Rounding in a float32 forward pass leaves singular values near 1e-7 of the largest; 1e-4 counts
-# only directions that the network really keeps.
-DEFAULT_RANK_RTOL = 1e-4
 PROBE_SEED = 0  # the probe's train/test split: the same for every model and layer
 
 
+def validate(eval_config) -> None:
+  """The family's knobs, set in the config (no defaults: they change the numbers). A sensible
+  rank_rtol is 1e-4: float32 rounding leaves singular values near 1e-7 of the largest."""
+  for field in ("collapse_tol", "rank_rtol"):
+    if field not in eval_config:
+      fail(f"eval.{field}", None, "must be set when eval.metrics lists 'probes' (see configs/sparsity.py)")
+  check_float("eval.collapse_tol", eval_config.collapse_tol, 0.0, high=1.0)
+  check_float("eval.rank_rtol", eval_config.rank_rtol, 0.0, strict=True, high=1.0)
+
+
 def probe_settings(config) -> dict:
-  """collapse_tol and rank_rtol from config.eval (the defaults above where absent)."""
-  e = config.eval
-  return dict(collapse_tol=float(e.get("collapse_tol", DEFAULT_COLLAPSE_TOL)),
-              rank_rtol=float(e.get("rank_rtol", DEFAULT_RANK_RTOL)))
+  """collapse_tol and rank_rtol from config.eval (checked by `validate`)."""
+  return dict(collapse_tol=float(config.eval.collapse_tol), rank_rtol=float(config.eval.rank_rtol))
 
 
 def column_names(num_layers: int) -> list[str]:
@@ -58,7 +63,7 @@ def probe_columns(layer_points: list[np.ndarray], labels: np.ndarray, collapse_t
   return out
 
 
-@register_family("probes", columns=(r"(probe_acc|collapse|rank|separation)_(l\d+|last)",))
+@register_family("probes", columns=(r"(probe_acc|collapse|rank|separation)_(l\d+|last)",), validate=validate)
 def probe_family_columns(ctx: EvalContext) -> list[dict]:
   """Linear-probe accuracy, collapse, rank and class separation per layer (expensive models)."""
   s = probe_settings(ctx.config)

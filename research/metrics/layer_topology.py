@@ -29,7 +29,8 @@ import numpy as np
 import threadpoolctl
 
 from research.metrics import topology
-from research.metrics.evaluation import EvalContext, register_family
+from research.metrics.family import EvalContext, register_family
+from research.validation import check_float, check_int, fail
 from research.models import predict
 
 # Seed of the per-class subsample (topology.subsample); fixed so every model and layer sees the
@@ -37,13 +38,26 @@ from research.models import predict
 SUBSAMPLE_SEED = 0
 
 
+KNOBS = ("betti_k", "betti_scale", "betti_max_points", "betti_min_train_acc")
+
+
+def validate(eval_config) -> None:
+  """The family's knobs, set in the config (no defaults: each changes the Betti numbers; Naitzat
+  et al. use k about 14, see configs/topology.py)."""
+  for field in KNOBS:
+    if field not in eval_config:
+      fail(f"eval.{field}", None, "must be set when eval.metrics lists 'layer_topology' (see configs/topology.py)")
+  check_int("eval.betti_k", eval_config.betti_k, 1, 1000)
+  check_float("eval.betti_scale", eval_config.betti_scale, 0.0, strict=True, high=100.0)
+  check_int("eval.betti_max_points", eval_config.betti_max_points, 10, 100_000)
+  check_float("eval.betti_min_train_acc", eval_config.betti_min_train_acc, 0.0, high=1.0)
+
+
 def betti_settings(config) -> dict:
-  """k, scale, max_points and min_train_acc from config.eval (topology.DEFAULT_* where absent)."""
+  """k, scale, max_points and min_train_acc from config.eval (checked by `validate`)."""
   e = config.eval
-  return dict(k=int(e.get("betti_k", topology.DEFAULT_K)),
-              scale=float(e.get("betti_scale", topology.DEFAULT_SCALE)),
-              max_points=int(e.get("betti_max_points", topology.DEFAULT_MAX_POINTS)),
-              min_train_acc=float(e.get("betti_min_train_acc", 0.0)))
+  return dict(k=int(e.betti_k), scale=float(e.betti_scale), max_points=int(e.betti_max_points),
+              min_train_acc=float(e.betti_min_train_acc))
 
 
 def betti_dims(in_dim: int) -> int:
@@ -91,7 +105,7 @@ def topology_columns(layer_points: list[np.ndarray], predicted: np.ndarray, num_
 
 @register_family("layer_topology", columns=(
     r"betti\d+_c\d+_l\d+", r"layers_to_trivial_c\d+", r"layers_to_trivial",
-    r"layers_to_trivial_capped", r"betti_total_l\d+", r"betti_total_mean"))
+    r"layers_to_trivial_capped", r"betti_total_l\d+", r"betti_total_mean"), validate=validate)
 def layer_topology_columns(ctx: EvalContext) -> list[dict]:
   """Betti numbers per predicted class at the input and every hidden layer (expensive models)."""
   s = betti_settings(ctx.config)

@@ -5,7 +5,7 @@ lines are `eval.num_lines` chords of the unit's domain (one box for every seed o
 counts compare across seeds), drawn from their own random stream (`random_chords`): the same
 chords for every model of a config. Per model: `density` = mean over chords of (regions crossed -
 1) / chord length, and `regions_per_line`, the mean number of regions a chord crosses; exact, from
-`regions.count_regions_on_segment` (NaN for smooth activations). Every model is measured.
+`segment_regions.count_regions_on_segment` (NaN for smooth activations). Every model is measured.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from research.metrics import regions
-from research.metrics.evaluation import EvalContext, register_family, row_pwl, unit_domain
+from research.metrics import segment_regions
+from research.metrics.family import EvalContext, register_family, row_pwl, unit_domain
 from research.validation import check_int
 
 
@@ -61,6 +61,6 @@ def line_density_columns(ctx: EvalContext) -> list[dict]:
       metrics.append(dict(density=math.nan, regions_per_line=math.nan))
       continue
     kernels, biases = ctx.weights(i)
-    counts = np.array([regions.count_regions_on_segment(kernels, biases, pwl, a, b) for a, b in zip(p0, p1)])
+    counts = np.array([segment_regions.count_regions_on_segment(kernels, biases, pwl, a, b) for a, b in zip(p0, p1)])
     metrics.append(dict(density=density(counts, lengths), regions_per_line=float(counts.mean())))
   return metrics

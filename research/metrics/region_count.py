@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from research.metrics import regions
-from research.metrics.evaluation import EvalContext, register_family, row_pwl, unit_domain
+from research.metrics.family import EvalContext, register_family, row_pwl, unit_domain
 
 
 @register_family("region_count", columns=(r"num_regions",))

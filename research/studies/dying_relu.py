@@ -329,7 +329,9 @@ def figures(ctx: RunContext) -> list[Path]:
 
 STUDY = Study(
     name="dying_relu",
-    question="How often are ReLU networks born dead, and do dead units after training cost accuracy?",
+    question=("How likely is a ReLU network to be born dead, as a function of width, depth and "
+              "initialisation; how many units die during training; and does ReLU lose accuracy to "
+              "LeakyReLU because of it, at narrow and at wide widths?"),
     answers=("Width makes death harmless: the chance that a ReLU net is dead at initialisation falls "
              "with width and rises with depth (Lu et al.).",
              "Over-parameterisation: losing some units costs little."),

@@ -9,7 +9,8 @@ from research.study_report import training_figures, training_report
 
 STUDY = Study(
     name="narrow_nets",
-    question="In networks no wider than their input, are LeakyReLU decision regions connected where "
-             "ReLU's need not be, and can any activation enclose the inner ring?",
+    question=("With hidden layers no wider than the input (width 2) or barely wider (3, 4), are the "
+              "decision regions connected in the whole plane, which activation can enclose the inner "
+              "ring, and which reaches the lower loss?"),
     answers=("ReLU separates entangled data better than LeakyReLU.",),
     order=55, figures=training_figures, report=training_report)
