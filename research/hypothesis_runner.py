@@ -10,6 +10,7 @@ model.activations; `config_overrides` (dotted keys) come last. The config comes 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import ml_collections
@@ -61,15 +62,17 @@ def study_config(h: Hypothesis, study: Study, config: ml_collections.ConfigDict,
   return config
 
 
-def check_metric(h: Hypothesis, config) -> None:
+def check_metric(h: Hypothesis, study: Study, config) -> None:
   """Raises before any training if the study will not write the hypothesis' metric column."""
   if h.metric in BASE_COLUMNS or "eval" not in config or "metrics" not in config.eval:
+    return
+  if any(re.fullmatch(p, h.metric) for p in study.columns):
     return
   known = family.known_column(h.metric, config.eval.metrics)
   if known is False:
     raise ValueError(f"hypothesis {h.name!r}: metric {h.metric!r} is not a results column of study "
                      f"{h.study!r} with metric families {list(config.eval.metrics)}; valid: the base "
-                     f"columns {', '.join(BASE_COLUMNS)} and the families' columns (FAMILY_COLUMNS "
+                     f"columns {', '.join(BASE_COLUMNS)}, the study's own {list(study.columns)} and the families' columns (FAMILY_COLUMNS "
                      "in research/metrics/family.py)")
 
 
@@ -81,7 +84,7 @@ def run_hypothesis(h: Hypothesis, study: Study, config: ml_collections.ConfigDic
   Returns None on processes other than 0 (they train their share; process 0 evaluates).
   """
   config = study_config(h, study, config, quick)
-  check_metric(h, config)
+  check_metric(h, study, config)
   captured: list[RunContext] = []
   outcome = run_study(study, config, workdir, overwrite=overwrite, draw=False, report=False,
                       progress=progress, on_tables=captured.append, **distributed_args)

@@ -115,6 +115,9 @@ class Study:
   # function (config, values) that sets them (the hypothesis runner narrows a config with it).
   conditions: dict[str, str | Callable] = dataclasses.field(default_factory=lambda: dict(SWEEP_CONDITIONS))
   console: Callable[[RunContext], str] | None = None  # a few lines printed after the tables
+  # Columns of `hypothesis_rows` beyond the sweep's and its metric families' (regular expressions),
+  # so that a hypothesis naming one is accepted before anything is trained.
+  columns: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -242,9 +242,7 @@ def test_noplots_run_never_imports_matplotlib(tmp_path):
   script = textwrap.dedent(f"""
       import sys
       from experiments._entry import load_config
-      from experiments._entry import load_config
-from research import studies
-from research.studies import activation_cost as ac
+      from research import studies
       from research.study import run_study
       for name in ("topology", "dying_relu"):
         config = load_config("configs/" + name + ".py:quick")

@@ -80,7 +80,7 @@ def test_fit_loglog_recovers_a_power_law_and_a_per_layer_rate():
     ("model.activations", ("leaky_relu",), "explicit slope"),
     ("model.neurons", (24, 25), "divisible by every depth"),
     ("model.depths", (0,), "model.depths"),
-    ("optim.schedule", "cosine", "prefix"),
+    ("optim.schedule", "cosine", "shorter run"),
     ("eval.checkpoint_steps", (0, 150), "multiple of optim.eval_every_steps"),
     ("eval.checkpoint_steps", (0, 2000), "eval.checkpoint_steps"),
     ("eval.num_lines", 0, "eval.num_lines"),

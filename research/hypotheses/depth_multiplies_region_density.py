@@ -3,8 +3,8 @@
 At a fixed budget of neurons, theory for specially built networks gives counts exponential in
 depth; Hanin & Rolnick find that typical networks, at init and after training, have a density
 along lines set by the total number of neurons instead. This file states the exponential claim,
-so Hanin & Rolnick predict REFUTED: the CI of the log2 ratio excludes a doubling (or depth lowers
-the density significantly).
+so Hanin & Rolnick predict REFUTED: the log2 ratio is shown to be below a doubling (Holm-adjusted
+one-sided test), or SMALLER THAN CLAIMED if depth raises the density by less than a doubling.
 """
 
 from research.hypotheses import Hypothesis

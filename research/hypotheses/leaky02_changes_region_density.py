@@ -3,8 +3,8 @@
 LeakyReLU has the same breakpoint as ReLU, so with one hidden layer and the same weights the
 regions are identical; deeper, ReLU's zeroed units change what later layers see. The claim is a
 difference of at least 25% (|log2 ratio| >= 0.32) in the regions crossed per unit length, from the
-same initial weights and data; "as many regions" is its REFUTED verdict (the CI lies within
-+-0.32). The density along lines is used, not the 2-D count, because every seed has it.
+same initial weights and data; "as many regions" is its REFUTED verdict (the difference is shown
+to lie within +-0.32, Holm-adjusted). The density along lines is used, not the 2-D count, because every seed has it.
 """
 
 from research.hypotheses import Hypothesis

@@ -4,7 +4,8 @@
 Under stats.VERDICT_RULE only an effect can be SUPPORTED; "no gap" can only show up as a REFUTED
 claim of a gap. So the claim below is the gap itself, stated so that SUPPORTED means what it says:
 SUPPORTED = wide ReLU networks still lose at least min_effect (against the explanation);
-REFUTED = a loss of min_effect is excluded in some cell (for the explanation). Its narrow-width
+REFUTED = a loss below min_effect is shown in some cell (Holm-adjusted; for the explanation);
+SMALLER THAN CLAIMED = wide ReLU loses, but not shown to lose min_effect. Its narrow-width
 counterpart is dead_relu_hurts_narrow_nets; explanation 1 predicts SUPPORTED there and REFUTED here.
 """
 

@@ -275,6 +275,7 @@ STUDY = Study(
     answers=("The geometry: linear regions grow with neurons, not exponentially with depth "
              "(Hanin & Rolnick); LeakyReLU has the same breakpoints.",),
     order=60, validate=validate, tables=tables, hypothesis_rows=hypothesis_rows, figures=figures,
+    columns=("neurons", "step", "log2_density", "log2_regions"),
     report=report, conditions={"neurons": "model.neurons", "depth": "model.depths",
                                "activation": "model.activations", "dataset": "data.names",
                                "lr": "optim.learning_rates", "step": set_steps})
