@@ -22,7 +22,7 @@ def initialize(coordinator_address: str | None = None, num_processes: int | None
                process_id: int | None = None) -> None:
   """Joins the distributed runtime if configured; a plain single-process run otherwise."""
   configured = coordinator_address is not None or any(v in os.environ for v in CLUSTER_ENV)
-  if not configured:
+  if not configured or jax.distributed.is_initialized():  # e.g. a second study in one process
     return
   if coordinator_address is not None or os.environ.get("JAX_COORDINATOR_ADDRESS"):
     num_processes = num_processes if num_processes is not None else int(os.environ["JAX_NUM_PROCESSES"])

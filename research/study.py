@@ -29,9 +29,9 @@ from typing import Any, Callable
 import ml_collections
 import pandas as pd
 
-from research import distributed, hypotheses
+from research import distributed, hypotheses, provenance
 from research.report import write_report
-from research.store import Store, atomic_write_csv
+from research.store import Store, atomic_write_csv, atomic_write_json
 from research.sweep import SweepSummary, run_sweep
 from research.validation import validate_study_config
 
@@ -168,7 +168,10 @@ def run_study(study: Study, config: ml_collections.ConfigDict, workdir: str | Pa
   ctx = RunContext(config=config, workdir=Path(workdir), progress=progress)
   writer = distributed.is_writer()
   if writer:
-    Store(ctx.workdir, config.to_dict(), overwrite=overwrite)  # claims the workdir, or raises
+    store = Store(ctx.workdir, config.to_dict(), overwrite=overwrite)  # claims the workdir, or raises
+    if sweep_config is None or study.sweep_subdir:  # else the sweep writes it, with the same config
+      atomic_write_json(ctx.workdir / "config.json", dict(config=config.to_dict(), config_hash=store.config_hash,
+                                                          provenance=provenance.collect()))
   if study.compute is not None and writer:
     ctx.computed = study.compute(ctx)
   if sweep_config is not None:
