@@ -167,16 +167,25 @@ def run_study(study: Study, config: ml_collections.ConfigDict, workdir: str | Pa
   sweep_config = study.sweep(config)
   ctx = RunContext(config=config, workdir=Path(workdir), progress=progress)
   writer = distributed.is_writer()
-  if writer:
-    store = Store(ctx.workdir, config.to_dict(), overwrite=overwrite)  # claims the workdir, or raises
-    if sweep_config is None or study.sweep_subdir:  # else the sweep writes it, with the same config
-      atomic_write_json(ctx.workdir / "config.json", dict(config=config.to_dict(), config_hash=store.config_hash,
-                                                          provenance=provenance.collect()))
+  store = Store(ctx.workdir, config.to_dict(), overwrite=overwrite) if writer else None  # or raises
+  try:
+    return _run(study, ctx, config, sweep_config, store, writer, overwrite=overwrite, draw=draw,
+                report=report, progress=progress, on_tables=on_tables)
+  finally:
+    if store is not None:
+      store.release()
+
+
+def _run(study: Study, ctx: RunContext, config, sweep_config, store: Store | None, writer: bool, *,
+         overwrite: bool, draw: bool, report: bool, progress: bool, on_tables) -> Outcome:
+  if writer and (sweep_config is None or study.sweep_subdir):  # else the sweep writes it, same config
+    atomic_write_json(ctx.workdir / "config.json", dict(config=config.to_dict(), config_hash=store.config_hash,
+                                                        provenance=provenance.collect()))
   if study.compute is not None and writer:
     ctx.computed = study.compute(ctx)
   if sweep_config is not None:
     ctx.sweep = run_sweep(sweep_config, str(ctx.workdir / study.sweep_subdir), overwrite=overwrite,
-                          progress=progress)
+                          progress=progress, store=None if study.sweep_subdir else store)
   if not writer:
     return Outcome(study.name, ctx.workdir, tuple(ctx.failed_units), False, None, ctx.elapsed_s())
   report_path = None
@@ -186,7 +195,8 @@ def run_study(study: Study, config: ml_collections.ConfigDict, workdir: str | Pa
     print(ctx.sweep.line())
   for failure in ctx.failed_units:
     print(f"FAILED unit: {failure}")
-  print(f"{study.name}: done in {ctx.elapsed_s():.1f} s" + (f"; report: {report_path}" if report_path else ""))
+  print(f"{study.name}: done in {ctx.elapsed_s():.1f} s (training, metrics, tables, figures and report)"
+        + (f"; report: {report_path}" if report_path else ""))
   return Outcome(study.name, ctx.workdir, tuple(ctx.failed_units), True, report_path, ctx.elapsed_s())
 
 
@@ -194,6 +204,8 @@ def _finish(study: Study, ctx: RunContext, *, draw: bool, report: bool, on_table
   """Process 0: tables, verdicts, figures and the report of a run."""
   if ctx.sweep is not None:
     ctx.tables["results"] = pd.read_csv(ctx.sweep_dir / "results.csv")
+    if ctx.sweep.num_diverged == ctx.sweep.num_models:  # nothing to measure, draw or test
+      return _all_diverged_report(study, ctx) if report else None
   for name, frame in study.tables(ctx).items():
     atomic_write_csv(ctx.workdir / f"{name}.csv", frame)
     ctx.tables[name] = frame
@@ -218,6 +230,23 @@ def _finish(study: Study, ctx: RunContext, *, draw: bool, report: bool, on_table
                           caveats=caveats, extra_markdown=content.extra_markdown,
                           findings=list(content.findings))
   print(f"report: {md} and {page}")
+  return page
+
+
+def _all_diverged_report(study: Study, ctx: RunContext) -> Path:
+  """The report of a run in which every model diverged: what diverged where, and nothing else."""
+  results = ctx.results
+  steps = results["diverged_step"]
+  text = (f"Every one of the {len(results)} models diverged (a non-finite loss or weights, or a "
+          f"loss above optim.max_loss = {ctx.config.optim.get('max_loss', 'n/a')} nats), at steps "
+          f"{int(steps.min())} to {int(steps.max())}: there is nothing to measure, draw or test. "
+          "Lower the learning rates (optim.learning_rates) and rerun.")
+  print(f"{study.name}: {text}")
+  _, page = write_report(ctx.workdir, title=f"Study: {study.name}", question=study.question,
+                         setting=f"- {text}\n- results.csv lists each model with its diverged_step",
+                         caveats=[text, *(f"unit failed: {f}" for f in ctx.failed_units)],
+                         findings=[f"all {len(results)} models diverged"])
+  print(f"report: {page}")
   return page
 
 

@@ -182,24 +182,43 @@ def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bo
 
 
 def run_sweep(config: ml_collections.ConfigDict, workdir: str, *, overwrite: bool = False,
-              progress: bool = True) -> SweepSummary:
+              progress: bool = True, store: Store | None = None) -> SweepSummary:
   """Runs (or resumes) every unit of a study config and assembles the results tables.
 
   With several processes (research.distributed), every process runs every unit's compiled
   program on its share of the model axis, and only process 0 reads and writes the workdir.
+  A stored unit is reused only if whole and from this code (Store.check_unit); otherwise the
+  reason is printed in one line and the unit recomputed. `store`: the caller's claim on `workdir`
+  (process 0), else the sweep claims it (and releases it at the end).
   """
   start = time.perf_counter()
   validate_study_config(config)
   writer = distributed.is_writer()
-  store = Store(workdir, config.to_dict(), overwrite=overwrite) if writer else None
+  own_store = writer and store is None
+  if own_store:
+    store = Store(workdir, config.to_dict(), overwrite=overwrite)
+  try:
+    return _run_units(config, workdir, store, writer, progress, start)
+  finally:
+    if own_store:
+      store.release()
+
+
+def _run_units(config, workdir, store: Store | None, writer: bool, progress: bool, start: float) -> SweepSummary:
   if writer:
     atomic_write_json(store.root / "config.json",
                       dict(config=config.to_dict(), config_hash=store.config_hash,
                            provenance=provenance.collect()))
   units = plan_units(config)
   hashes = [unit_hash(config, unit) for unit in units]
+  reasons = [store.check_unit(h, required=("status", "unit")) if writer else None for h in hashes]
+  if writer:
+    for unit, reason in zip(units, reasons):
+      if reason not in (None, "missing"):
+        print(f"unit {unit.describe()}: {reason}; recomputing", flush=True)
   done = distributed.agree(np.array(
-      [writer and store.has_unit(h) and store.read_unit(h)["status"] == "ok" for h in hashes]))
+      [writer and reason is None and store.read_unit(h)["status"] == "ok" and _has_rows(store, h)
+       for h, reason in zip(hashes, reasons)]))
   data_cache: dict[str, list[datasets.Dataset]] = {}
   failed = []
   for n, (unit, h) in enumerate(zip(units, hashes)):
@@ -224,6 +243,12 @@ def run_sweep(config: ml_collections.ConfigDict, workdir: str, *, overwrite: boo
     num_diverged = int(results["diverged"].sum()) if num_models else 0
   return SweepSummary(Path(workdir), num_models, num_diverged, failed, int(done.sum()),
                       time.perf_counter() - start)
+
+
+def _has_rows(store: Store, unit_hash: str) -> bool:
+  """An ok record holds its rows and its arrays hold the curves (what assemble reads)."""
+  record = store.read_unit(unit_hash)
+  return isinstance(record.get("rows"), list) and "curve_step" in store.read_arrays(unit_hash)
 
 
 def assemble(store: Store, config, units: list[Unit]) -> tuple[pd.DataFrame, pd.DataFrame]:

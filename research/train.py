@@ -65,6 +65,9 @@ class TrainSpec:
   num_steps: int = 2000
   eval_every_steps: int = 250
   batch_size: int = 0  # 0 = full batch
+  # A model whose training loss exceeds this (nats) counts as diverged, like a non-finite one:
+  # Adam can run a loss up to 1e16 without overflowing, and such a model must not be averaged in.
+  max_loss: float = 1e6
 
   def relative_schedule(self) -> optax.Schedule:
     """Multiplier of each model's base learning rate at a step (1.0 at step 0)."""
@@ -143,7 +146,7 @@ def train_chunk(graphdef, train_spec: TrainSpec, carry, x, y, seed, lr, start_st
     loss, grads = jax.value_and_grad(loss_fn)(params, rest, xb, yb)
     direction, new_opt_state = tx.update(grads, opt_state, params)
     new_params = optax.apply_updates(params, jax.tree.map(lambda d: -lr * d, direction))
-    ok = jnp.isfinite(loss) & _all_finite(new_params)
+    ok = jnp.isfinite(loss) & (loss <= train_spec.max_loss) & _all_finite(new_params)
     newly_diverged = ~diverged & ~ok
     keep = diverged | ~ok  # frozen at the last finite state
     params = jax.tree.map(lambda old, new: jnp.where(keep, old, new), params, new_params)

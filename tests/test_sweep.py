@@ -128,3 +128,70 @@ def test_metrics_at_checkpoints_through_training(tmp_path):
                                   [np.asarray(b, np.float64) for b in biases], act.pwl(),
                                   np.asarray(instances[row["seed"]].domain))
     assert at_init.loc[i, "num_regions"] == r.num_regions
+
+
+# ----------------------------------------------------------------------------- damaged results
+
+@pytest.fixture(scope="module")
+def undamaged(tmp_path_factory):
+  """A finished two-unit sweep: its workdir and tables."""
+  root = tmp_path_factory.mktemp("undamaged")
+  sweep.run_sweep(tiny_config(), str(root), progress=False)
+  return root, pd.read_csv(root / "results.csv")
+
+
+def _comparable(frame):
+  return frame.drop(columns=[c for c in frame.columns if c.endswith("time_s")])
+
+
+def _first_unit(workdir):
+  return sorted((workdir / "units").glob("*.json"))[0].stem
+
+
+def _edit_value(path):
+  import json
+  record = json.loads(path.read_text())
+  record["rows"][0]["test_acc"] = 1.0 - record["rows"][0]["test_acc"]  # checksum left as it was
+  path.write_text(json.dumps(record))
+
+
+def _stale_code(path):
+  import json
+  from research import store
+  record = json.loads(path.read_text())
+  record["code"] = "0.0.1+0123456789ab"
+  record["checksum"] = store._record_digest(record)  # whole and valid, but from other code
+  path.write_text(json.dumps(record))
+
+
+DAMAGE = {
+    "truncated record": (lambda p: p.write_text(p.read_text()[: len(p.read_text()) // 2]), "unreadable record"),
+    "garbled record": (lambda p: p.write_bytes(b"\xff\x00{garbage"), "unreadable record"),
+    "empty record": (lambda p: p.write_text(""), "unreadable record"),
+    "deleted record": (lambda p: p.unlink(), None),
+    "truncated arrays": (lambda p: p.with_suffix(".npz").write_bytes(p.with_suffix(".npz").read_bytes()[:100]),
+                         "arrays file damaged"),
+    "deleted arrays": (lambda p: p.with_suffix(".npz").unlink(), "arrays file missing"),
+    "edited value": (_edit_value, "checksum mismatch"),
+    "stale code fingerprint": (_stale_code, "computed by other code (0.0.1+0123456789ab"),
+}
+
+
+@pytest.mark.parametrize("kind", list(DAMAGE))
+def test_a_damaged_unit_is_reported_and_only_it_recomputed(undamaged, tmp_path, monkeypatch, capsys, kind):
+  import shutil
+  base, results = undamaged
+  workdir = tmp_path / "w"
+  shutil.copytree(base, workdir)
+  damage, reason = DAMAGE[kind]
+  damage(workdir / "units" / f"{_first_unit(base)}.json")
+  calls = []
+  real = sweep.run_unit
+  monkeypatch.setattr(sweep, "run_unit", lambda *a, **k: calls.append(1) or real(*a, **k))
+  capsys.readouterr()
+  summary = sweep.run_sweep(tiny_config(), str(workdir), progress=False)
+  printed = capsys.readouterr().out
+  assert len(calls) == 1 and summary.skipped_units == 1 and not summary.failed_units
+  if reason:
+    assert reason in printed and "recomputing" in printed, printed
+  pd.testing.assert_frame_equal(_comparable(pd.read_csv(workdir / "results.csv")), _comparable(results))
