@@ -236,6 +236,11 @@ class Store:
         continue
       shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
 
+  def adopt(self, config_dict: dict) -> None:
+    """The workdir now belongs to `config_dict` (its units were moved to it by the caller)."""
+    self.config_hash = stable_hash(config_dict)
+    atomic_write_text(self.root / MARKER, self.config_hash + "\n")
+
   # ------------------------------------------------------------------ units
 
   def unit_path(self, unit_hash: str, suffix: str = ".json") -> Path:

@@ -27,7 +27,7 @@ from research.metrics import evaluation
 from research.models import ModelSpec
 from research.store import Store, atomic_write_csv, atomic_write_json, stable_hash
 from research.model_batch import ModelBatch
-from research.train import TrainSpec, train_models
+from research.train import TrainSpec, init_batch, train_models
 from research.validation import validate_study_config
 
 
@@ -145,40 +145,74 @@ def train_spec_of(config) -> TrainSpec:
                    eval_every_steps=o.eval_every_steps, batch_size=o.batch_size)
 
 
-def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bool):
-  """Trains and evaluates one unit; returns (record, arrays) for the store."""
-  batch, rows = unit_models(config, unit)
+def model_spec(config, unit: Unit, instances: list[datasets.Dataset]) -> ModelSpec:
   first = instances[0]
-  spec = ModelSpec(first.x_train.shape[1], (unit.width,) * unit.depth, first.num_classes,
+  return ModelSpec(first.x_train.shape[1], (unit.width,) * unit.depth, first.num_classes,
                    unit.activations[0], config.model.init)
+
+
+def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bool):
+  """Trains and evaluates one unit; returns (record, arrays) for the store.
+
+  The arrays keep the trained weights (final and at every checkpoint), so metric families can be
+  added to the finished run later without training (research/reevaluate.py).
+  """
+  batch, rows = unit_models(config, unit)
+  spec = model_spec(config, unit, instances)
   checkpoint_steps = tuple(config.eval.get("checkpoint_steps", ()))
   result = train_models(spec, train_spec_of(config), stack_data(instances), batch,
                         max_models_per_chunk=config.max_models_per_chunk, progress=progress,
                         desc=unit.describe(), checkpoint_steps=checkpoint_steps)
-  metrics, arrays = evaluation.evaluate_unit(config, spec, result, rows, batch.data_index, instances)
-  checkpoint_rows = []
-  for step in checkpoint_steps:  # the same metric families on the parameters at earlier steps
-    params, rest = result.checkpoints[step]
-    # diverged_step is the index of the update that failed: steps 0..s-1 come before checkpoint s.
-    diverged = result.diverged & (result.diverged_step < step)
-    at = dataclasses.replace(result, params=params, rest=rest, diverged=diverged)
-    at_step, _ = evaluation.evaluate_unit(config, spec, at, rows, batch.data_index, instances)
-    fit = evaluation.fit_at(spec, params, rest, stack_data(instances), batch.data_index)
-    for i, (row, m) in enumerate(zip(rows, at_step)):
-      measured = {k: (float("nan") if diverged[i] else v) for k, v in {**fit[i], **m}.items()}
-      checkpoint_rows.append(dict(row, step=step, diverged=bool(diverged[i]), **measured))
+  metrics, checkpoint_rows, arrays = measure(config, spec, result, batch, rows, instances)
   for i, row in enumerate(rows):
     row.update(train_acc=float(result.final["train_acc"][i]), test_acc=float(result.final["test_acc"][i]),
                train_loss=float(result.final["train_loss"][i]), test_loss=float(result.final["test_loss"][i]),
                diverged=bool(result.diverged[i]), diverged_step=int(result.diverged_step[i]),
                wall_time_s=result.wall_time_s / len(rows), compile_time_s=result.compile_time_s)
     row.update(metrics[i])
-    if row["diverged"]:  # a diverged model's metrics describe a frozen, meaningless state
-      for k in metrics[i]:
-        row[k] = float("nan")
   for k, v in result.curves.items():
     arrays[f"curve_{k}"] = v
+  arrays.update(weights_arrays(result))
   return dict(status="ok", unit=unit.describe(), rows=rows, checkpoint_rows=checkpoint_rows), arrays
+
+
+def measure(config, spec: ModelSpec, result, batch: ModelBatch, labels: list[dict],
+            instances: list[datasets.Dataset]) -> tuple[list[dict], list[dict], dict]:
+  """The metric families of config.eval.metrics on the final and checkpoint weights of a unit:
+  (metric columns per model, one row per model and checkpoint step, arrays for the figures)."""
+  metrics, arrays = evaluation.evaluate_unit(config, spec, result, labels, batch.data_index, instances)
+  checkpoint_rows = []
+  for step in sorted(result.checkpoints):  # the same families on the parameters at earlier steps
+    params, rest = result.checkpoints[step]
+    # diverged_step is the index of the update that failed: steps 0..s-1 come before checkpoint s.
+    diverged = result.diverged & (result.diverged_step < step)
+    at = dataclasses.replace(result, params=params, rest=rest, diverged=diverged)
+    at_step, _ = evaluation.evaluate_unit(config, spec, at, labels, batch.data_index, instances)
+    fit = evaluation.fit_at(spec, params, rest, stack_data(instances), batch.data_index)
+    for i, (row, m) in enumerate(zip(labels, at_step)):
+      measured = {k: (float("nan") if diverged[i] else v) for k, v in {**fit[i], **m}.items()}
+      checkpoint_rows.append(dict(row, step=step, diverged=bool(diverged[i]), **measured))
+  # A diverged model's metrics describe a frozen, meaningless state.
+  metrics = [{k: (float("nan") if result.diverged[i] else v) for k, v in m.items()}
+             for i, m in enumerate(metrics)]
+  return metrics, checkpoint_rows, arrays
+
+
+def weights_arrays(result) -> dict[str, np.ndarray]:
+  """The trained (params, rest) leaves, final and per checkpoint, as named arrays."""
+  out = {f"weights_final_{k}": np.asarray(v) for k, v in enumerate(jax.tree.leaves((result.params, result.rest)))}
+  for step, state in result.checkpoints.items():
+    out.update({f"weights_s{step}_{k}": np.asarray(v) for k, v in enumerate(jax.tree.leaves(state))})
+  return out
+
+
+def restore_weights(spec: ModelSpec, batch: ModelBatch, arrays: dict[str, np.ndarray], which: str):
+  """(params, rest) of every model of a unit from `weights_arrays`' arrays; which: 'final' or 's<step>'."""
+  template = jax.eval_shape(lambda: init_batch(np.asarray(batch.seed, np.uint32), batch.slope, spec=spec,
+                                               train_spec=TrainSpec()))[:2]
+  treedef = jax.tree.structure(template)
+  leaves = [arrays[f"weights_{which}_{k}"] for k in range(treedef.num_leaves)]
+  return jax.tree.unflatten(treedef, leaves)
 
 
 def run_sweep(config: ml_collections.ConfigDict, workdir: str, *, overwrite: bool = False,
