@@ -59,13 +59,10 @@ def add_metrics(old: ml_collections.ConfigDict, new: ml_collections.ConfigDict, 
   measured_config.eval.metrics = tuple(added)  # "core" always runs too; its columns are kept as they were
   store = Store(workdir, old.to_dict())
   try:
-    units = sweep.plan_units(old)
+    units = sweep.stored_units(old, store)
     done = 0
     for n, unit in enumerate(units):
       old_hash, new_hash = sweep.unit_hash(old, unit), sweep.unit_hash(new, unit)
-      reason = store.check_unit(old_hash, required=("status", "rows"))
-      if reason is not None:
-        raise ValueError(f"unit {unit.describe()} of {workdir}: {reason}; rerun the study to recompute it first")
       record, arrays = store.read_unit(old_hash), store.read_arrays(old_hash)
       if record["status"] != "ok":
         continue
@@ -82,6 +79,7 @@ def add_metrics(old: ml_collections.ConfigDict, new: ml_collections.ConfigDict, 
       metrics, checkpoint_rows, new_arrays = sweep.measure(measured_config, spec, result, batch, labels, instances)
       # Stored columns keep their values and places; the new families' columns come after them,
       # where a run with the families from the start writes them (eval.metrics order).
+      record["block"] = sweep.block_key(new, unit)
       record["rows"] = [_merged(row, m) for row, m in zip(record["rows"], metrics)]
       record["checkpoint_rows"] = [_merged(old_row, new_row) for old_row, new_row in
                                    zip(record.get("checkpoint_rows", []), checkpoint_rows)]

@@ -66,6 +66,17 @@ def code_fingerprint() -> str:
   return f"{version}+{digest.hexdigest()[:12]}"
 
 
+def run_identity(config_dict: dict) -> str:
+  """The hash that says which run a workdir holds: the config up to its number of seeds (and the
+  seeds that get host-side metrics), so a run with more seeds adds to a workdir (research/reuse.py)
+  instead of being refused."""
+  identity = json.loads(json.dumps(config_dict, default=str))
+  identity.pop("num_seeds", None)
+  if isinstance(identity.get("eval"), dict):
+    identity["eval"].pop("expensive_seeds", None)
+  return stable_hash(identity)
+
+
 def _umask() -> int:
   mask = os.umask(0)
   os.umask(mask)
@@ -159,7 +170,7 @@ class Store:
         raise ValueError(f"{str(self.root)!r} is not a workdir with results (no units/ folder)")
       self.config_hash = (self.root / MARKER).read_text().strip()
       return
-    self.config_hash = stable_hash(config_dict)
+    self.config_hash = run_identity(config_dict)
     self._claim(config_dict, overwrite)
 
   # ------------------------------------------------------------------ claiming the workdir
@@ -238,7 +249,7 @@ class Store:
 
   def adopt(self, config_dict: dict) -> None:
     """The workdir now belongs to `config_dict` (its units were moved to it by the caller)."""
-    self.config_hash = stable_hash(config_dict)
+    self.config_hash = run_identity(config_dict)
     atomic_write_text(self.root / MARKER, self.config_hash + "\n")
 
   # ------------------------------------------------------------------ units

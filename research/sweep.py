@@ -21,7 +21,7 @@ import ml_collections
 import numpy as np
 import pandas as pd
 
-from research import datasets, distributed, provenance
+from research import datasets, distributed, provenance, reuse
 from research.activations import Activation, parse_activation
 from research.metrics import evaluation
 from research.models import ModelSpec
@@ -39,13 +39,16 @@ class Unit:
   width: int
   depth: int
   activations: tuple[Activation, ...]  # all of one family
+  seeds: tuple[int, int] = (0, 0)  # the block of seeds [start, stop) this call trains
 
   @property
   def family(self) -> str:
     return self.activations[0].family
 
   def describe(self) -> str:
-    return f"{self.dataset} w{self.width} d{self.depth} {'/'.join(a.spec for a in self.activations)}"
+    start, stop = self.seeds
+    block = f" seeds {start}-{stop - 1}" if start else ""
+    return f"{self.dataset} w{self.width} d{self.depth} {'/'.join(a.spec for a in self.activations)}{block}"
 
 
 @dataclasses.dataclass
@@ -78,7 +81,7 @@ def plan_units(config: ml_collections.ConfigDict) -> list[Unit]:
   families = {}
   for a in acts:
     families.setdefault(a.family, []).append(a)
-  return [Unit(d, w, depth, tuple(fam))
+  return [Unit(d, w, depth, tuple(fam), (0, config.num_seeds))
           for d, (w, depth), fam in itertools.product(
               config.data.names, architectures(config.model), families.values())]
 
@@ -93,7 +96,7 @@ def unit_models(config, unit: Unit) -> tuple[ModelBatch, list[dict]]:
   """Per-model arrays of a unit and the label columns of each model's row."""
   rows, acts = [], []
   for act, lr, seed in itertools.product(unit.activations, config.optim.learning_rates,
-                                         range(config.num_seeds)):
+                                         range(*unit.seeds)):
     acts.append(act)
     rows.append(dict(dataset=unit.dataset, activation=act.spec, activation_name=act.name,
                      family=act.family, slope=act.slope, width=unit.width, depth=unit.depth,
@@ -125,17 +128,52 @@ def stack_data(instances: list[datasets.Dataset]) -> dict[str, np.ndarray]:
           for k in ("x_train", "y_train", "x_test", "y_test")}
 
 
-def unit_hash(config, unit: Unit) -> str:
-  """Hash of everything that determines the unit's results."""
+def block_key(config, unit: Unit) -> str:
+  """Hash of everything that determines the results of the unit's models, whatever its seeds.
+
+  Each model depends on its own seed alone (tested: results do not depend on batch position or
+  chunking), so the blocks of seeds of one block key can be trained apart and put together.
+  """
   cfg = config.to_dict()
   for key in ("names", "params"):
     cfg["data"].pop(key)
   for key in ("activations", "widths", "neurons", "depths"):
     cfg["model"].pop(key, None)
-  cfg.pop("max_models_per_chunk")  # chunking does not change results (tested)
+  for key in ("num_seeds", "max_models_per_chunk"):  # chunking does not change results (tested)
+    cfg.pop(key)
+  for key in ("expensive_seeds", "plot_seed"):  # in unit_hash, as what they mean for a block
+    cfg["eval"].pop(key)
   return stable_hash(dict(cfg=cfg, dataset=unit.dataset, data_params=dict(config.data.params.get(unit.dataset, {})),
                           width=unit.width, depth=unit.depth,
                           activations=[a.spec for a in unit.activations]))
+
+
+def unit_hash(config, unit: Unit) -> str:
+  """Hash of everything that determines the unit's results: its block key and its seeds."""
+  start, stop = unit.seeds
+  expensive = max(0, min(stop, config.eval.expensive_seeds) - start)  # its seeds with host metrics
+  plot = config.eval.plot_seed if start <= config.eval.plot_seed < stop else None
+  return stable_hash(dict(block=block_key(config, unit), seeds=[start, stop], expensive=expensive, plot=plot))
+
+
+def stored_units(config, store: Store) -> list[Unit]:
+  """Every block of a finished run of `config` in `store`, in table order; raises naming a unit
+  whose seeds are not all stored (whole, from this code)."""
+  stored = reuse.stored_blocks(store, lambda r: unit_hash(config, unit_of_record(r)))
+  units = []
+  for u in plan_units(config):
+    chain = reuse.cover(stored.get(block_key(config, u), []), config.num_seeds)
+    if not chain or chain[-1][1] < config.num_seeds:
+      raise ValueError(f"unit {u.describe()}: seeds {chain[-1][1] if chain else 0}-{config.num_seeds - 1} "
+                       "are not stored whole by this code; rerun the study to compute them first")
+    units += [dataclasses.replace(u, seeds=(a, b)) for a, b, _ in chain]
+  return units
+
+
+def unit_of_record(record: dict) -> Unit:
+  """The Unit a stored record was made for."""
+  acts = tuple(parse_activation(a) for a in record["activations"])
+  return Unit(record["dataset"], record["width"], record["depth"], acts, tuple(record["seeds"]))
 
 
 def train_spec_of(config) -> TrainSpec:
@@ -173,7 +211,10 @@ def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bo
   for k, v in result.curves.items():
     arrays[f"curve_{k}"] = v
   arrays.update(weights_arrays(result))
-  return dict(status="ok", unit=unit.describe(), rows=rows, checkpoint_rows=checkpoint_rows), arrays
+  return dict(status="ok", unit=unit.describe(), block=block_key(config, unit), seeds=list(unit.seeds),
+              dataset=unit.dataset, width=unit.width, depth=unit.depth,
+              activations=[a.spec for a in unit.activations], rows=rows,
+              checkpoint_rows=checkpoint_rows), arrays
 
 
 def measure(config, spec: ModelSpec, result, batch: ModelBatch, labels: list[dict],
@@ -243,23 +284,27 @@ def _run_units(config, workdir, store: Store | None, writer: bool, progress: boo
     atomic_write_json(store.root / "config.json",
                       dict(config=config.to_dict(), config_hash=store.config_hash,
                            provenance=provenance.collect()))
-  units = plan_units(config)
-  hashes = [unit_hash(config, unit) for unit in units]
-  reasons = [store.check_unit(h, required=("status", "unit")) if writer else None for h in hashes]
-  if writer:
-    for unit, reason in zip(units, reasons):
-      if reason not in (None, "missing"):
-        print(f"unit {unit.describe()}: {reason}; recomputing", flush=True)
-  done = distributed.agree(np.array(
-      [writer and reason is None and store.read_unit(h)["status"] == "ok" and _has_rows(store, h)
-       for h, reason in zip(hashes, reasons)]))
+  base = plan_units(config)
+  # Process 0 knows what is stored: for each unit, up to which seed whole blocks of this code can
+  # be reused (a run with more seeds trains only the new ones); every process learns it.
+  stored = reuse.stored_blocks(store, lambda r: unit_hash(config, unit_of_record(r)), report=True) if writer else {}
+  covered = [reuse.cover(stored.get(block_key(config, u), []), config.num_seeds) for u in base] if writer else []
+  reuse_until = distributed.agree(np.array([c[-1][1] if c else 0 for c in covered] if writer
+                                           else [0] * len(base), np.int64))
+  todo = [dataclasses.replace(u, seeds=(int(r), config.num_seeds)) for u, r in zip(base, reuse_until)
+          if r < config.num_seeds]
+  units = []  # every block, in order, for the tables
+  for n, u in enumerate(base):
+    units += [dataclasses.replace(u, seeds=(a, b)) for a, b, _ in (covered[n] if writer else [])]
+    if reuse_until[n] < config.num_seeds:
+      units.append(dataclasses.replace(u, seeds=(int(reuse_until[n]), config.num_seeds)))
+  hashes = [unit_hash(config, unit) for unit in todo]
+  skipped = len(units) - len(todo)
   data_cache: dict[str, list[datasets.Dataset]] = {}
   failed = []
-  for n, (unit, h) in enumerate(zip(units, hashes)):
-    if done[n]:
-      continue
+  for n, (unit, h) in enumerate(zip(todo, hashes)):
     if progress and writer:
-      print(f"[{n + 1}/{len(units)}] {unit.describe()}", flush=True)
+      print(f"[{n + 1}/{len(todo)}] {unit.describe()}", flush=True)
     try:
       if unit.dataset not in data_cache:
         data_cache[unit.dataset] = make_data(config, unit.dataset)
@@ -275,14 +320,8 @@ def _run_units(config, workdir, store: Store | None, writer: bool, progress: boo
     results, _ = assemble(store, config, units)
     num_models = len(results)
     num_diverged = int(results["diverged"].sum()) if num_models else 0
-  return SweepSummary(Path(workdir), num_models, num_diverged, failed, int(done.sum()),
+  return SweepSummary(Path(workdir), num_models, num_diverged, failed, skipped,
                       time.perf_counter() - start)
-
-
-def _has_rows(store: Store, unit_hash: str) -> bool:
-  """An ok record holds its rows and its arrays hold the curves (what assemble reads)."""
-  record = store.read_unit(unit_hash)
-  return isinstance(record.get("rows"), list) and "curve_step" in store.read_arrays(unit_hash)
 
 
 def assemble(store: Store, config, units: list[Unit]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -77,7 +77,7 @@ def test_bad_requests_are_refused_before_anything_is_measured(tmp_path):
     reevaluate.add_metrics_to_run(study, tiny_config(), tmp_path, ["core"])
   with pytest.raises(ConfigError, match="eval.noise_stds"):
     reevaluate.add_metrics_to_run(study, tiny_config(), tmp_path, ["robustness"], {"noise_stds": (-1.0,)})
-  with pytest.raises(ValueError, match="missing; rerun the study"):  # no finished run there
+  with pytest.raises(ValueError, match="are not stored whole by this code; rerun the study"):  # no run there
     reevaluate.add_metrics_to_run(study, tiny_config(), tmp_path, ["boundary"])
 
 

@@ -195,3 +195,27 @@ def test_a_damaged_unit_is_reported_and_only_it_recomputed(undamaged, tmp_path, 
   if reason:
     assert reason in printed and "recomputing" in printed, printed
   pd.testing.assert_frame_equal(_comparable(pd.read_csv(workdir / "results.csv")), _comparable(results))
+
+
+def test_a_run_with_more_seeds_trains_only_the_new_ones(tmp_path, monkeypatch, undamaged):
+  import shutil
+  base, _ = undamaged
+  workdir = tmp_path / "more"
+  shutil.copytree(base, workdir)
+  more = tiny_config()
+  more.num_seeds = 3
+  calls = []
+  real = sweep.run_unit
+  monkeypatch.setattr(sweep, "run_unit", lambda config, unit, *a, **k: calls.append(unit.seeds) or real(config, unit, *a, **k))
+  summary = sweep.run_sweep(more, str(workdir), progress=False, overwrite=True)
+  assert summary.skipped_units == 0  # --overwrite: a fresh run, every seed trained
+  calls.clear()
+  workdir2 = tmp_path / "grown"
+  shutil.copytree(base, workdir2)
+  summary = sweep.run_sweep(more, str(workdir2), progress=False)  # the same run, with more seeds
+  assert calls == [(2, 3), (2, 3)] and summary.skipped_units == 2 and summary.num_models == 12
+  grown, fresh = pd.read_csv(workdir2 / "results.csv"), pd.read_csv(workdir / "results.csv")
+  keys = ["dataset", "activation", "seed"]
+  a = _comparable(grown).drop(columns=["unit", "model_index"]).sort_values(keys).reset_index(drop=True)
+  b = _comparable(fresh).drop(columns=["unit", "model_index"]).sort_values(keys).reset_index(drop=True)
+  pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-5, atol=1e-6)
