@@ -5,23 +5,43 @@ from __future__ import annotations
 import ml_collections
 
 
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
 def parse_arg(arg: str | None, **defaults) -> ml_collections.ConfigDict:
   """Parses a `name1=value1,flag` config suffix (as big_vision does) against known defaults.
 
   `python -m experiments.relu_vs_leaky --config configs/relu_vs_leaky.py:quick` gives
-  arg="quick"; a bare name sets a boolean default to True. Unknown names raise with the valid ones.
+  arg="quick"; a bare name sets a boolean default to True. Unknown names and values that are not
+  of the default's type (`quick=maybe`) raise one line with the valid ones.
   """
+  import difflib
   parsed = ml_collections.ConfigDict(dict(defaults))
   for item in filter(None, (arg or "").split(",")):
     key, eq, value = item.partition("=")
+    key, value = key.strip(), value.strip()
     if key not in defaults:
-      raise ValueError(f"unknown config variant {key!r} in {arg!r}; valid variants: {', '.join(sorted(defaults))}")
-    if not eq:
-      if not isinstance(defaults[key], bool):
-        raise ValueError(f"config variant {key!r} needs a value, e.g. {key}={defaults[key]}")
-      parsed[key] = True
+      near = difflib.get_close_matches(key, list(defaults), n=3, cutoff=0.6)
+      hint = f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""
+      raise ValueError(f"unknown config variant {key!r} in {arg!r}{hint}; valid variants: "
+                       f"{', '.join(sorted(defaults)) or '(none)'}")
+    default = defaults[key]
+    if isinstance(default, bool):
+      if not eq:
+        parsed[key] = True
+      elif value.lower() in TRUE + FALSE:
+        parsed[key] = value.lower() in TRUE
+      else:
+        raise ValueError(f"config variant {key}={value!r} in {arg!r} is not a boolean; valid: "
+                         f"{key} alone, or {key}= one of {', '.join(TRUE + FALSE)}")
+    elif not eq or not value:
+      raise ValueError(f"config variant {key!r} in {arg!r} needs a value, e.g. {key}={default}")
     else:
-      parsed[key] = type(defaults[key])(value) if not isinstance(defaults[key], bool) else value.lower() in ("1", "true", "yes")
+      try:
+        parsed[key] = type(default)(value)
+      except (TypeError, ValueError):
+        raise ValueError(f"config variant {key}={value!r} in {arg!r} is not a "
+                         f"{type(default).__name__} (e.g. {key}={default})") from None
   return parsed
 
 

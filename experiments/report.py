@@ -14,28 +14,33 @@ from pathlib import Path
 
 from absl import flags
 
-from experiments._entry import load_config, parse_flags, usage_error
-
-flags.DEFINE_string("workdirs", "workdirs", "Folder holding one workdir per study (workdirs/<study>).")
-flags.DEFINE_bool("run", False, "Run every study's config into --workdirs first.")
-flags.DEFINE_bool("quick", False, "With --run: the quick variants (smoke test, not evidence).")
-flags.DEFINE_bool("list", False, "List the studies, their questions and what they answer.")
-flags.DEFINE_multi_string("studies_dir", [], "Extra folders of study modules.")
-flags.DEFINE_string("configs_dir", "configs", "Folder of the study config files (<study>.py).")
-flags.DEFINE_bool("plots", True, "With --run: draw every study's figures.")
-flags.DEFINE_bool("progress", True, "Show progress bars.")
+from experiments._entry import check_workdir, load_config, require, run, setup_jax, usage_error
 
 
-def run_all(studies: dict, root: Path) -> list[str]:
+def define(fv):
+  flags.DEFINE_string("workdirs", "workdirs", "Folder holding one workdir per study (workdirs/<study>).",
+                      flag_values=fv)
+  require(fv, "workdirs", "dir holding one workdir per study")
+  flags.DEFINE_bool("run", False, "Run every study's config into --workdirs first.", flag_values=fv)
+  flags.DEFINE_bool("quick", False, "With --run: the quick variants (smoke test, not evidence).",
+                    flag_values=fv)
+  flags.DEFINE_bool("list", False, "List the studies, their questions and what they answer.",
+                    flag_values=fv)
+  flags.DEFINE_multi_string("studies_dir", [], "Extra folders of study modules.", flag_values=fv)
+  flags.DEFINE_string("configs_dir", "configs", "Folder of the study config files (<study>.py).",
+                      flag_values=fv)
+  flags.DEFINE_bool("plots", True, "With --run: draw every study's figures.", flag_values=fv)
+  flags.DEFINE_bool("progress", True, "Show progress bars.", flag_values=fv)
+
+
+def run_all(f, studies: dict, configs: dict, root: Path) -> list[str]:
   """Runs every study's default (or quick) config into root/<study>; returns the failures."""
   from research.study import run_study
-  f = flags.FLAGS
   failed = []
   for name, study in studies.items():
-    config_path = f"{f.configs_dir}/{name}.py" + (":quick" if f.quick else "")
-    print(f"== {name} ({config_path}) -> {root / name}", flush=True)
+    print(f"== {name} ({configs[name][0]}) -> {root / name}", flush=True)
     try:
-      outcome = run_study(study, load_config(config_path), root / name, draw=f.plots, progress=f.progress)
+      outcome = run_study(study, configs[name][1], root / name, draw=f.plots, progress=f.progress)
       if not outcome.ok:
         failed.append(name)
     except Exception as e:  # one study's failure does not stop the others
@@ -44,25 +49,40 @@ def run_all(studies: dict, root: Path) -> list[str]:
   return failed
 
 
-def main(argv=None):
-  parse_flags(sys.argv if argv is None else argv)
+def _main(args):
   from research import studies as registry
   from research.summary_report import gather
-  f = flags.FLAGS
+  f = args.flags
   try:
     studies = registry.discover(f.studies_dir)
-  except ValueError as e:
-    usage_error(e)
-  if f.list:
-    for name, study in studies.items():
-      print(f"{name}: {study.question}")
-    return
-  failed = run_all(studies, Path(f.workdirs)) if f.run else []
+    if f.list:
+      for name, study in studies.items():
+        print(f"{name}: {study.question}")
+      return
+    check_workdir(f.workdirs, "workdirs")
+    configs = {}
+    if f.run:  # every config loaded and validated before the first study trains
+      if not Path(f.configs_dir).is_dir():
+        raise ValueError(f"--configs_dir={f.configs_dir!r} is not a folder")
+      for name, study in studies.items():
+        path = f"{f.configs_dir}/{name}.py" + (":quick" if f.quick else "")
+        configs[name] = (path, load_config(path))
+        study.validate(configs[name][1])
+    elif not Path(f.workdirs).is_dir():
+      raise ValueError(f"--workdirs={f.workdirs!r} does not exist: run the studies first (or --run)")
+  except (ValueError, TypeError, KeyError, AttributeError) as e:
+    usage_error(e if isinstance(e, ValueError) else f"invalid config ({type(e).__name__}: {e})")
+  setup_jax(f)
+  failed = run_all(f, studies, configs, Path(f.workdirs)) if f.run else []
   md, page = gather(f.workdirs, studies)
   print(f"report: {md} and {page}")
   if failed:
     print(f"FAILED studies: {', '.join(failed)}", file=sys.stderr)
     sys.exit(1)
+
+
+def main(argv=None):
+  run(_main, argv, define, __doc__)
 
 
 if __name__ == "__main__":

@@ -4,21 +4,20 @@
   python -m experiments.study --studies_dir my_studies --study mine --config my_studies/configs/mine.py --workdir /tmp/m
 """
 
-import sys
-
 from absl import flags
 
-from experiments._entry import define_study_flags, parse_flags, run_and_exit, usage_error
+from experiments._entry import define_study_flags, require, run, run_and_exit
 
-CONFIG = define_study_flags(None)
-flags.DEFINE_string("study", None, "Name of the study (its module's STUDY.name).", required=True)
+
+def define(fv):
+  define_study_flags(fv, None)
+  require(fv, "config", "path[:variant] of the study's config file")
+  flags.DEFINE_string("study", None, "Name of the study (its module's STUDY.name).", flag_values=fv)
+  require(fv, "study", "name of the study")
 
 
 def main(argv=None):
-  parse_flags(sys.argv if argv is None else argv)
-  if CONFIG.value is None:
-    usage_error("give --config PATH[:variant], the study's config file")
-  run_and_exit(flags.FLAGS.study, CONFIG.value)
+  run(lambda args: run_and_exit(args.flags.study, args), argv, define, __doc__, takes_config=True)
 
 
 if __name__ == "__main__":

@@ -109,28 +109,75 @@ def _load_file(path: Path) -> Hypothesis:
   return h if h.name else dataclasses.replace(h, name=path.stem)
 
 
-def discover(extra_dirs: Iterable[str | Path] = ()) -> dict[str, Hypothesis]:
-  """All hypotheses in research/hypotheses/ and `extra_dirs`, by name; duplicate names raise."""
+def _load_error(path: Path, e: BaseException) -> str:
+  """One line on why a hypothesis file did not load."""
+  if isinstance(e, SyntaxError):
+    return f"{path}: syntax error at line {e.lineno}: {e.msg}"
+  text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+  if isinstance(e, ValueError) and text.startswith(str(path)):
+    return text
+  return f"{path}: {type(e).__name__}: {text}" if text else f"{path}: {type(e).__name__}"
+
+
+def scan(extra_dirs: Iterable[str | Path] = ()) -> tuple[dict[str, Hypothesis], dict[str, str]]:
+  """(every hypothesis that loads, by name; every file that does not: file stem -> one line).
+
+  A file is broken when it does not import (syntax error, exception), does not define a valid
+  HYPOTHESIS, or reuses another file's name. A missing extra directory raises ValueError.
+  """
   found: dict[str, tuple[Hypothesis, Path]] = {}
+  broken: dict[str, str] = {}
   for directory in [HYPOTHESES_DIR, *map(Path, extra_dirs)]:
     if not directory.is_dir():
       raise ValueError(f"hypothesis directory {str(directory)!r} does not exist")
     for path in sorted(directory.glob("*.py")):
       if path.name.startswith("_"):
         continue
-      h = _load_file(path)
+      try:
+        h = _load_file(path)
+      except Exception as e:  # noqa: BLE001 - any failure of a user's file is reported, not raised
+        broken[path.stem] = _load_error(path, e)
+        continue
       if h.name in found:
-        raise ValueError(f"hypothesis name {h.name!r} is defined twice: {found[h.name][1]} and {path}")
+        broken[path.stem] = f"{path}: hypothesis name {h.name!r} is already defined by {found[h.name][1]}"
+        continue
       found[h.name] = (h, path)
-  return {name: h for name, (h, _) in sorted(found.items())}
+  return {name: h for name, (h, _) in sorted(found.items())}, broken
+
+
+_WARNED: set[str] = set()
+
+
+def warn_broken(broken: dict[str, str]) -> None:
+  """One line on stderr per broken file (once per process)."""
+  import sys
+  for reason in broken.values():
+    if reason not in _WARNED:
+      _WARNED.add(reason)
+      print(f"warning: skipping broken hypothesis file {reason}", file=sys.stderr)
+
+
+def discover(extra_dirs: Iterable[str | Path] = (), warn: bool = True) -> dict[str, Hypothesis]:
+  """All hypotheses in research/hypotheses/ and `extra_dirs` that load, by name; a file that
+  does not load is skipped, with a one-line warning on stderr (see `scan`)."""
+  found, broken = scan(extra_dirs)
+  if warn:
+    warn_broken(broken)
+  return found
 
 
 def get_hypothesis(name: str, extra_dirs: Iterable[str | Path] = ()) -> Hypothesis:
-  """The hypothesis called `name`; raises ValueError listing the valid names."""
-  hypotheses = discover(extra_dirs)
-  if name not in hypotheses:
-    raise ValueError(f"unknown hypothesis {name!r}; valid hypotheses: {', '.join(hypotheses)}")
-  return hypotheses[name]
+  """The hypothesis called `name`; raises ValueError naming its file if that file is broken, or
+  listing the valid names."""
+  import difflib
+  hypotheses, broken = scan(extra_dirs)
+  if name in hypotheses:
+    return hypotheses[name]
+  if name in broken:
+    raise ValueError(f"hypothesis {name!r} cannot be loaded: {broken[name]}")
+  near = difflib.get_close_matches(name, list(hypotheses), n=3, cutoff=0.6)
+  hint = f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""
+  raise ValueError(f"unknown hypothesis {name!r}{hint}; valid hypotheses: {', '.join(hypotheses)}")
 
 
 @dataclasses.dataclass(frozen=True)
