@@ -110,3 +110,37 @@ def test_random_overrides_either_validate_or_fail_cleanly(path, value):
     validate_study_config(config)
   except ConfigError as e:
     assert leaf in str(e) and "\n" not in str(e)
+
+
+def test_resource_estimate_of_the_default_config():
+  from research.resources import describe_estimate, estimate
+  e = estimate(get_config())
+  assert e.num_models == 1280 and e.model_steps == 1280 * 2000
+  assert 1e7 < e.peak_bytes < 2 * 1024**3 and 30 < e.seconds_estimate < 1800
+  assert describe_estimate(get_config()).startswith("about 1,280 models x 2,000 steps, peak ")
+
+
+@pytest.mark.parametrize("path,value,fragment", [
+    ("num_seeds", 100_000, "models"), ("model.widths", (60_000,), "memory"),
+    ("eval.grid_resolution", 4096, "memory")])
+def test_requests_beyond_the_machine_are_refused(path, value, fragment):
+  from research.resources import check_resources
+  c = get_config()
+  node, leaf = c, path.split(".")
+  for part in leaf[:-1]:
+    node = node[part]
+  node[leaf[-1]] = value
+  with pytest.raises(ConfigError, match=fragment) as e:
+    check_resources(c)
+  assert "\n" not in str(e.value)
+
+
+def test_a_broken_hypothesis_file_is_skipped_with_one_warning(tmp_path, capsys):
+  from research import hypotheses
+  (tmp_path / "broken.py").write_text("HYPOTHESIS = (\n")
+  found = hypotheses.discover([tmp_path])
+  assert "relu_separates_better" in found and "broken" not in found
+  err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+  assert len(err) == 1 and "broken.py" in err[0] and "syntax error" in err[0]
+  with pytest.raises(ValueError, match="broken.py: syntax error"):
+    hypotheses.get_hypothesis("broken", [tmp_path])
