@@ -431,7 +431,15 @@ def run(main: Callable[[Args], None], argv: list[str] | None, define: Callable[[
       flags.FLAGS.mark_as_parsed()
     return Args(fv, overrides)
 
-  app.run(main, argv=sys.argv if argv is None else list(argv), flags_parser=parser)
+  def quiet_main(args: Args):
+    # app.run raises absl logging to INFO when --verbosity is not given; JAX then logs its backend
+    # search on every run. Keep the warnings-only default unless asked.
+    if not args.flags["verbosity"].present if "verbosity" in args.flags else False:
+      from absl import logging
+      logging.set_verbosity(logging.WARNING)
+    return main(args)
+
+  app.run(quiet_main, argv=sys.argv if argv is None else list(argv), flags_parser=parser)
 
 
 def setup_jax(f: flags.FlagValues) -> None:
