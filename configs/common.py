@@ -76,6 +76,9 @@ def sweep_config(study: str) -> ml_collections.ConfigDict:
   c.optim.num_steps = 2000
   c.optim.eval_every_steps = 250
   c.optim.batch_size = 0  # 0 = full batch
+  # A training loss above this (nats) counts as diverged, like a non-finite one (Adam can run a
+  # loss to 1e16 without overflowing); such a model is frozen and left out of every statistic.
+  c.optim.max_loss = 1e6
 
   c.eval = ml_collections.ConfigDict()
   c.eval.grid_resolution = 200  # grid metrics on grid_resolution^2 points of the data domain

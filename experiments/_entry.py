@@ -24,6 +24,8 @@ from typing import Callable
 
 from absl import app, flags
 
+from experiments._signals import ends_cleanly
+
 USAGE_ERROR = 2
 ROOT = Path(__file__).resolve().parents[1]
 HELP_FLAGS = {"--help": "help", "-help": "help", "-h": "help", "-?": "help", "--helpshort": "short",
@@ -478,8 +480,13 @@ def run_and_exit(study_name: str | None, args: Args) -> None:
   from research import studies
   from research.resources import check_resources
   from research.study import run_study
+  from research import distributed
   f = args.flags
   check_workdir(f.workdir)
+  # Before any check that may touch a device (a study's validate draws a data set):
+  # jax.distributed must start before the backend does.
+  setup_jax(f)
+  distributed.initialize(f.coordinator_address, f.num_processes, f.process_id)
   try:
     config = study_config(f.config, args.overrides, study_name)
     study = studies.get_study(config.study, f.studies_dir)
@@ -490,13 +497,13 @@ def run_and_exit(study_name: str | None, args: Args) -> None:
     usage_error(e if isinstance(e, ValueError) else f"invalid config ({type(e).__name__}: {e})")
   for note in notes:
     print(note, file=sys.stderr)
-  setup_jax(f)
-  try:
-    outcome = run_study(study, config, f.workdir, overwrite=f.overwrite, draw=f.plots,
-                        progress=f.progress, coordinator_address=f.coordinator_address,
-                        num_processes=f.num_processes, process_id=f.process_id)
-  except ValueError as e:  # a workdir that is unwritable or holds another config
-    usage_error(e)
+  with ends_cleanly(f.workdir):  # Ctrl-C, SIGTERM, a full disk: one line, the store consistent
+    try:
+      outcome = run_study(study, config, f.workdir, overwrite=f.overwrite, draw=f.plots,
+                          progress=f.progress, coordinator_address=f.coordinator_address,
+                          num_processes=f.num_processes, process_id=f.process_id)
+    except ValueError as e:  # a workdir that is unwritable, locked or holds another config
+      usage_error(e)
   sys.exit(0 if outcome.ok else 1)
 
 

@@ -10,6 +10,7 @@ import sys
 from absl import flags
 
 from experiments._entry import check_workdir, load_config, run, setup_jax, usage_error
+from experiments._signals import ends_cleanly
 
 
 def define(fv):
@@ -55,11 +56,12 @@ def _main(args):
   except (ValueError, TypeError, KeyError, AttributeError) as e:
     usage_error(e if isinstance(e, ValueError) else f"invalid config ({type(e).__name__}: {e})")
   setup_jax(f)
-  try:
-    result = run_hypothesis(h, study, config, f.workdir, quick=f.quick, overwrite=f.overwrite,
-                            progress=f.progress)
-  except ValueError as e:
-    usage_error(e)
+  with ends_cleanly(f.workdir):
+    try:
+      result = run_hypothesis(h, study, config, f.workdir, quick=f.quick, overwrite=f.overwrite,
+                              progress=f.progress)
+    except ValueError as e:
+      usage_error(e)
   if result is not None:
     print(result.summary())
     print(f"hypothesis report: {f.workdir}/hypothesis.md")

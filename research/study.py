@@ -31,6 +31,7 @@ import pandas as pd
 
 from research import distributed, hypotheses, provenance
 from research.report import write_report
+from research.resources import describe_estimate
 from research.store import Store, atomic_write_csv, atomic_write_json
 from research.sweep import SweepSummary, run_sweep
 from research.validation import validate_study_config
@@ -164,6 +165,8 @@ def run_study(study: Study, config: ml_collections.ConfigDict, workdir: str | Pa
     raise ValueError(f"config.study = {config.get('study')!r} is not this study ({study.name!r}): "
                      "pass the config of this study")
   study.validate(config)
+  if distributed.is_writer():
+    print(f"{study.name}: {describe_estimate(config)}", flush=True)
   sweep_config = study.sweep(config)
   ctx = RunContext(config=config, workdir=Path(workdir), progress=progress)
   writer = distributed.is_writer()

@@ -180,7 +180,7 @@ def train_spec_of(config) -> TrainSpec:
   o = config.optim
   return TrainSpec(optimizer=o.optimizer, momentum=o.momentum, schedule=o.schedule,
                    halve_every_steps=o.halve_every_steps, num_steps=o.num_steps,
-                   eval_every_steps=o.eval_every_steps, batch_size=o.batch_size)
+                   eval_every_steps=o.eval_every_steps, batch_size=o.batch_size, max_loss=o.max_loss)
 
 
 def model_spec(config, unit: Unit, instances: list[datasets.Dataset]) -> ModelSpec:

@@ -130,7 +130,7 @@ REQUIRED = ("num_seeds", "seed", "data.names", "data.num_train_per_class", "data
             "data.noise", "data.params", "model.activations", "model.depths", "model.init",
             "optim.optimizer", "optim.momentum", "optim.learning_rates", "optim.schedule",
             "optim.halve_every_steps", "optim.num_steps", "optim.eval_every_steps",
-            "optim.batch_size", "eval.grid_resolution", "eval.plot_seed", "eval.metrics",
+            "optim.batch_size", "optim.max_loss", "eval.grid_resolution", "eval.plot_seed", "eval.metrics",
             "eval.expensive_seeds", "max_models_per_chunk")
 
 
@@ -239,6 +239,7 @@ def validate_study_config(c) -> None:
     # Equal chunks keep one compilation per architecture.
     fail("optim.eval_every_steps", every, f"must divide optim.num_steps = {steps}")
   check_int("optim.batch_size", o.batch_size, 0)  # >= the training set size means full batch
+  check_float("optim.max_loss", o.max_loss, 0.0, strict=True)
 
   check_int("eval.grid_resolution", c.eval.grid_resolution, 8, 4096)
   check_int("eval.plot_seed", c.eval.plot_seed, 0, c.num_seeds - 1)

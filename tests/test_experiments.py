@@ -45,20 +45,26 @@ def test_workdir_of_another_config_is_refused(tmp_path):
   assert out.returncode == 2 and "--overwrite" in out.stderr
 
 
-def _kill_and_resume(workdir: Path, units_before_kill: int, seed: int) -> pd.DataFrame:
-  """Starts the quick sweep, SIGKILLs it once `units_before_kill` units are on disk (plus a random
-  delay, so the kill may land mid-unit or mid-write), then reruns it to completion."""
+def _kill_and_resume(workdir: Path, units_before_kill: int, seed: int, sig=signal.SIGKILL) -> pd.DataFrame:
+  """Starts the quick sweep, sends `sig` once `units_before_kill` units are on disk (plus a random
+  delay, so the signal may land mid-unit or mid-write), then reruns it to completion."""
   cmd = [sys.executable, "-m", "experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick",
          "--workdir", str(workdir), "--noprogress", "--noplots"]
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
-  proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
   deadline = time.time() + 300
   while len(list(workdir.glob("units/*.json"))) < units_before_kill and proc.poll() is None:
     assert time.time() < deadline
     time.sleep(0.05)
   time.sleep(random.Random(seed).uniform(0.0, 0.2))
-  proc.send_signal(signal.SIGKILL)
-  assert proc.wait() == -signal.SIGKILL, "the sweep finished before it could be killed"
+  proc.send_signal(sig)
+  _, err = proc.communicate(timeout=300)
+  if sig == signal.SIGKILL:
+    assert proc.returncode == -signal.SIGKILL, "the sweep finished before it could be killed"
+  else:  # Ctrl-C (130) or SIGTERM (143): one line saying how to resume, no traceback
+    assert proc.returncode == 128 + sig, (proc.returncode, err[-2000:])
+    lines = [l for l in err.splitlines() if l.strip() and not l.startswith("warning: hypothesis")]
+    assert len(lines) == 1 and "run the same command again to resume" in lines[0], err[-2000:]
   assert not (workdir / "results.csv").exists()
   out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
   assert out.returncode == 0, out.stderr
@@ -84,6 +90,12 @@ def uninterrupted(tmp_path_factory):
 def test_killed_sweep_resumes_to_identical_results(tmp_path, uninterrupted):
   """SIGKILL mid-sweep, rerun: same rows, same values, as an uninterrupted run."""
   resumed = _kill_and_resume(tmp_path, units_before_kill=1, seed=0)
+  pd.testing.assert_frame_equal(_comparable(resumed), _comparable(uninterrupted), check_exact=True)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_sweep_says_how_to_resume_and_resumes_to_identical_results(tmp_path, uninterrupted, sig):
+  resumed = _kill_and_resume(tmp_path, units_before_kill=1, seed=5, sig=sig)
   pd.testing.assert_frame_equal(_comparable(resumed), _comparable(uninterrupted), check_exact=True)
 
 
@@ -142,3 +154,28 @@ def test_hypothesis_with_unknown_metric_fails_before_training(tmp_path):
             "--workdir", str(tmp_path / "run"), "--quick", timeout=120)
   assert out.returncode == 2 and "test_accuracy" in out.stderr and "Traceback" not in out.stderr
   assert not (tmp_path / "run").exists()
+
+
+def _mount_tmpfs(path: Path, size: str) -> bool:
+  path.mkdir(parents=True, exist_ok=True)
+  return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                        capture_output=True).returncode == 0
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_store_consistent(tmp_path):
+  disk = tmp_path / "small_disk"
+  if not _mount_tmpfs(disk, "160k"):
+    pytest.skip("cannot mount a tmpfs here (needs root)")
+  try:
+    out = run("experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick", "--workdir",
+              str(disk / "w"), "--noprogress", "--noplots")
+    lines = [l for l in out.stderr.splitlines() if l.strip()]
+    assert out.returncode == 1 and len(lines) == 1, out.stderr[-2000:]
+    assert "no space left" in lines[0] and str(disk / "w") in lines[0] and "bytes" in lines[0]
+    from research.store import Store
+    store = Store(disk / "w", None)
+    for record in (disk / "w" / "units").glob("*.json"):  # every unit on disk is whole
+      assert store.check_unit(record.stem) is None
+    assert not list((disk / "w").rglob("*.tmp"))
+  finally:
+    subprocess.run(["umount", str(disk)], capture_output=True)

@@ -303,3 +303,22 @@ def test_a_new_study_is_one_module_and_one_config_file(tmp_path):
   page = (workdirs / "report.md").read_text()
   assert "A throwaway explanation, for a test." in page and "mean test accuracy" in page
   assert "`topology`: not run yet" in page  # the shipped studies are still listed
+
+
+def test_a_run_in_which_every_model_diverges_writes_a_report_saying_so(tmp_path):
+  from research.study import run_study
+  config = quick_config("relu_vs_leaky")
+  config.data.names = ("rings",)
+  config.model.activations = ("relu", "leaky_relu:0.2")
+  config.num_seeds = 2
+  config.optim.learning_rates = (1e30,)  # the first Adam step moves every weight by ~1e30
+  config.eval.checkpoint_steps = (0, 100)
+  outcome = run_study(studies.get_study("relu_vs_leaky"), config, tmp_path, progress=False)
+  assert outcome.ok and outcome.report == tmp_path / "report.html"
+  results = pd.read_csv(tmp_path / "results.csv")
+  assert results["diverged"].all() and len(results) == 4
+  report = (tmp_path / "report.md").read_text()
+  assert "Every one of the 4 models diverged" in report and "Lower the learning rates" in report
+  checkpoints = pd.read_csv(tmp_path / "checkpoints.csv")
+  by_step = checkpoints.groupby("step")["diverged"].all()
+  assert not by_step[0] and by_step[100]  # not yet at initialisation, every model by step 100
