@@ -45,11 +45,12 @@ def test_workdir_of_another_config_is_refused(tmp_path):
   assert out.returncode == 2 and "--overwrite" in out.stderr
 
 
-def _kill_and_resume(workdir: Path, units_before_kill: int, seed: int, sig=signal.SIGKILL) -> pd.DataFrame:
+def _kill_and_resume(workdir: Path, units_before_kill: int, seed: int, sig=signal.SIGKILL,
+                     extra_args: tuple[str, ...] = ()) -> pd.DataFrame:
   """Starts the quick sweep, sends `sig` once `units_before_kill` units are on disk (plus a random
   delay, so the signal may land mid-unit or mid-write), then reruns it to completion."""
   cmd = [sys.executable, "-m", "experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick",
-         "--workdir", str(workdir), "--noprogress", "--noplots"]
+         "--workdir", str(workdir), "--noprogress", "--noplots", *extra_args]
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
   proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
   deadline = time.time() + 300
@@ -93,10 +94,25 @@ def test_killed_sweep_resumes_to_identical_results(tmp_path, uninterrupted):
   pd.testing.assert_frame_equal(_comparable(resumed), _comparable(uninterrupted), check_exact=True)
 
 
+# Units long enough (seconds each, even with a warm compilation cache) that the signal always lands
+# while the sweep still runs.
+LONG = ("--config.optim.num_steps=3000", "--config.optim.eval_every_steps=500",
+        "--config.eval.checkpoint_steps=()")
+
+
+@pytest.fixture(scope="module")
+def long_uninterrupted(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("long_uninterrupted")
+  out = run("experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick", "--workdir",
+            str(workdir), "--noprogress", "--noplots", *LONG)
+  assert out.returncode == 0, out.stderr
+  return pd.read_csv(workdir / "results.csv")
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_interrupted_sweep_says_how_to_resume_and_resumes_to_identical_results(tmp_path, uninterrupted, sig):
-  resumed = _kill_and_resume(tmp_path, units_before_kill=1, seed=5, sig=sig)
-  pd.testing.assert_frame_equal(_comparable(resumed), _comparable(uninterrupted), check_exact=True)
+def test_interrupted_sweep_says_how_to_resume_and_resumes_to_identical_results(tmp_path, long_uninterrupted, sig):
+  resumed = _kill_and_resume(tmp_path, units_before_kill=1, seed=5, sig=sig, extra_args=LONG)
+  pd.testing.assert_frame_equal(_comparable(resumed), _comparable(long_uninterrupted), check_exact=True)
 
 
 @pytest.mark.slow
