@@ -52,7 +52,11 @@ def _kill_and_resume(workdir: Path, units_before_kill: int, seed: int, sig=signa
   cmd = [sys.executable, "-m", "experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick",
          "--workdir", str(workdir), "--noprogress", "--noplots", *extra_args]
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
-  proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+  # As in a terminal: a shell's background jobs (CI, make under &) inherit SIGINT ignored, and a
+  # Python started with SIGINT ignored never raises KeyboardInterrupt.
+  default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+  proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=default_sigint)
   deadline = time.time() + 300
   while len(list(workdir.glob("units/*.json"))) < units_before_kill and proc.poll() is None:
     assert time.time() < deadline
