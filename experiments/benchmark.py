@@ -8,8 +8,8 @@ import sys
 
 from absl import flags
 
-from experiments._entry import (check_workdir, require, run, setup_jax, study_config,
-                                usage_error)
+from experiments._config import study_config
+from experiments._entry import check_workdir, require, run, setup_jax, usage_error
 
 
 def define(fv):

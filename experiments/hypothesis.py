@@ -9,7 +9,8 @@ import sys
 
 from absl import flags
 
-from experiments._entry import check_workdir, load_config, run, setup_jax, usage_error
+from experiments._config import load_config
+from experiments._entry import check_workdir, run, setup_jax, usage_error
 from experiments._signals import ends_cleanly
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from absl import flags
 
-from experiments._entry import check_workdir, load_config, require, run, setup_jax, usage_error
+from experiments._config import load_config
+from experiments._entry import check_workdir, require, run, setup_jax, usage_error
 
 
 def define(fv):

@@ -2,7 +2,7 @@
 
 The cache must be configured before the first compilation of the process and the device count
 before the first use of a device, so entry points call `setup()` before anything else (through
-experiments._entry.parse_flags, which applies the --cpu_devices flag); the engine
+experiments._entry.setup_jax, which applies the --cpu_devices flag); the engine
 (research.train) calls `enable_compilation_cache()` when it is imported, so every user of the
 engine gets the cache even without an entry point.
 

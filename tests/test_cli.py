@@ -93,7 +93,7 @@ def test_help_lists_meanings_and_the_given_variant(capsys):
 
 
 def test_overrides_reach_the_config():
-  from experiments._entry import split_overrides, study_config
+  from experiments._config import split_overrides, study_config
   overrides, rest = split_overrides(["--config.num_seeds=4", "--config.model.widths", "(8,)",
                                      "--config.data.params.spirals.turns=2.5", "--workdir=x"])
   assert rest == ["--workdir=x"]
@@ -102,7 +102,7 @@ def test_overrides_reach_the_config():
 
 
 def test_overriding_a_reference_sets_only_that_field():
-  from experiments._entry import study_config
+  from experiments._config import study_config
   c = study_config("configs/topology.py", [("eval.expensive_seeds", "2")], "topology")
   assert (c.num_seeds, c.eval.expensive_seeds) == (6, 2)
   c = study_config("configs/topology.py", [("num_seeds", "3")], "topology")
@@ -112,6 +112,6 @@ def test_overriding_a_reference_sets_only_that_field():
 @pytest.mark.parametrize("name", ["relu_vs_leaky", "topology", "sparsity", "dying_relu", "linear_regions",
                                   "narrow_nets", "activation_cost", "benchmark"])
 def test_quick_variants_have_the_default_schema(name):
-  from experiments._entry import load_config, reference_config
+  from experiments._config import load_config, reference_config
   from research.validation import check_fields
   check_fields(load_config(f"configs/{name}.py:quick"), reference_config(name))

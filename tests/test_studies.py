@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments._entry import load_config
+from experiments._config import load_config
 from research import studies
 from research.studies import activation_cost as ac
 from helpers import ROOT, run_module
@@ -241,7 +241,7 @@ def test_narrow_nets_quick_outputs(quick_runs):
 def test_noplots_run_never_imports_matplotlib(tmp_path):
   script = textwrap.dedent(f"""
       import sys
-      from experiments._entry import load_config
+      from experiments._config import load_config
       from research import studies
       from research.study import run_study
       for name in ("topology", "dying_relu"):
