@@ -165,7 +165,7 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
   ext = np.abs(domain).max(1)
   bps = np.asarray(pwl.breakpoints, np.float64)
   nb = len(bps)
-  slopes, inters = np.asarray(pwl.slopes), np.asarray(pwl.intercepts)
+  slopes = np.asarray(pwl.slopes)
 
   X = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
   ea, eb = np.array([0, 1, 2, 3]), np.array([1, 2, 3, 0])
@@ -305,8 +305,11 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
   return finish(X, ea, eb, fs, F, functools.partial(patterns_of, hist, F, nb), domain)
 
 
-def _fallback(weights, biases, act, domain, plane):
-  return enumerate_regions(weights, biases, act, domain, plane, boundary=False)
+def _exact(weights, biases, act, domain, plane):
+  """The subdivision, or enumerate_regions' answer where the net is not in general position
+  (both carry num_regions and patterns)."""
+  sub = subdivide(weights, biases, act, domain, plane)
+  return sub if sub is not None else enumerate_regions(weights, biases, act, domain, plane, boundary=False)
 
 
 def count_regions_fast(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
@@ -314,10 +317,7 @@ def count_regions_fast(weights: Sequence[np.ndarray], biases: Sequence[np.ndarra
   """Number of activation regions on the domain, as regions.enumerate_regions counts them."""
   if to_pwl(act) is None:
     return float("nan")
-  sub = subdivide(weights, biases, act, domain, plane)
-  if sub is None:
-    return _fallback(weights, biases, act, domain, plane).num_regions
-  return sub.num_regions
+  return _exact(weights, biases, act, domain, plane).num_regions
 
 
 def patterns_fast(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
@@ -326,7 +326,4 @@ def patterns_fast(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], a
   (rows in another order). Raises for a smooth activation, where no regions exist."""
   if to_pwl(act) is None:
     raise ValueError("patterns are not defined for a smooth activation")
-  sub = subdivide(weights, biases, act, domain, plane)
-  if sub is None:
-    return _fallback(weights, biases, act, domain, plane).patterns
-  return sub.patterns
+  return _exact(weights, biases, act, domain, plane).patterns
