@@ -291,13 +291,12 @@ def _run_units(config, workdir, store: Store | None, writer: bool, progress: boo
   covered = [reuse.cover(stored.get(block_key(config, u), []), config.num_seeds) for u in base] if writer else []
   reuse_until = distributed.agree(np.array([c[-1][1] if c else 0 for c in covered] if writer
                                            else [0] * len(base), np.int64))
-  todo = [dataclasses.replace(u, seeds=(int(r), config.num_seeds)) for u, r in zip(base, reuse_until)
-          if r < config.num_seeds]
-  units = []  # every block, in order, for the tables
+  units, todo = [], []  # every block in order (for the tables), and the new ones to train
   for n, u in enumerate(base):
     units += [dataclasses.replace(u, seeds=(a, b)) for a, b, _ in (covered[n] if writer else [])]
     if reuse_until[n] < config.num_seeds:
-      units.append(dataclasses.replace(u, seeds=(int(reuse_until[n]), config.num_seeds)))
+      todo.append(dataclasses.replace(u, seeds=(int(reuse_until[n]), config.num_seeds)))
+      units.append(todo[-1])
   hashes = [unit_hash(config, unit) for unit in todo]
   skipped = len(units) - len(todo)
   data_cache: dict[str, list[datasets.Dataset]] = {}
