@@ -8,6 +8,7 @@ underpowered). `python -m experiments.report` gathers the reports of all studies
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import json
 import re
@@ -15,6 +16,17 @@ from pathlib import Path
 
 from research import stats
 from research.store import atomic_write_text
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+  """A figure file and the one sentence a reader needs: what to read from it.
+
+  Figure hooks return these; the report shows the caption under the image.
+  """
+
+  path: Path
+  caption: str
 
 
 def _md_to_html(text: str) -> str:
