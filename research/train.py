@@ -336,6 +336,12 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
     # Gathered to the host before the next call: the carry's buffers are donated to it.
     snapshot = lambda: jax.tree.map(lambda a: a[:keep], distributed.gather((carry[0], carry[1])))
     checkpoints = {0: snapshot()} if 0 in checkpoint_steps else {}
+    # Step 0 (the initialisation) is evaluated too, so curves start where training starts.
+    for split in ("train", "test"):
+      loss, acc = evaluate_batch(carry[0], carry[1], arrays[f"x_{split}"], arrays[f"y_{split}"],
+                                 data_index, graphdef=graphdef)
+      curves[f"{split}_loss"].append(loss)
+      curves[f"{split}_acc"].append(acc)
     for lo, hi in zip(eval_steps, bounds):
       t0 = time.perf_counter()
       traces = TRACE_COUNT["train_chunk"]
@@ -363,7 +369,7 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
   bar.close()
   cat = lambda *xs: np.concatenate(xs, axis=0)
   curves = {k: np.concatenate([o["curves"][k] for o in outputs], axis=1) for k in outputs[0]["curves"]}
-  curves["step"] = np.asarray(bounds)
+  curves["step"] = np.asarray([0] + bounds)
   return TrainResult(
       params=jax.tree.map(cat, *[o["params"] for o in outputs]),
       rest=jax.tree.map(cat, *[o["rest"] for o in outputs]),

@@ -109,8 +109,8 @@ def test_diverging_model_is_frozen_and_isolated():
 def test_training_reduces_loss_and_logs_curves():
   res = train_models(SPEC, TrainSpec(num_steps=200, eval_every_steps=50), toy_data(), batch_of(4, 0.02),
                      progress=False)
-  assert res.curves["train_loss"].shape == (4, 4)
-  assert res.curves["step"].tolist() == [50, 100, 150, 200]
+  assert res.curves["train_loss"].shape == (5, 4)
+  assert res.curves["step"].tolist() == [0, 50, 100, 150, 200]
   assert (res.curves["train_loss"][-1] < res.curves["train_loss"][0]).all()
   assert (res.final["train_acc"] > 0.85).all()
 
