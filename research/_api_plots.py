@@ -1,0 +1,155 @@
+"""The figures of research.api, drawn from models in memory (research.api documents them).
+
+Each returns a matplotlib Figure and writes nothing; a study's own figures (research/figures/) are
+drawn from the files of a workdir instead. Panels put one activation per column, so the models of
+one seed (same data, same initial weights) sit side by side.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import LineCollection, PolyCollection
+
+from research.figures.style import activation_order, activation_palette
+from research.metrics import boundary
+from research.models import predict
+
+PANEL_INCHES = 3.0
+
+
+def _check_2d(models, i: int, what: str) -> np.ndarray:
+  domain = np.asarray(models.data(i).domain, np.float64)
+  if domain.shape != (2, 2):
+    raise ValueError(f"{what} draws models with 2-D input; model {i} ({models.row(i)['dataset']}) has "
+                     f"{domain.shape[0]}-D input")
+  return domain
+
+
+def _layout(models, shown: list[int]):
+  """(figure, {model: axis}): a row per (dataset, architecture, lr, seed), a column per activation."""
+  rows = [models.row(i) for i in shown]
+  keys = list(dict.fromkeys((r["dataset"], r["width"], r["depth"], r["lr"], r["seed"]) for r in rows))
+  acts = activation_order(r["activation"] for r in rows)
+  fig, axes = plt.subplots(len(keys), len(acts), figsize=(PANEL_INCHES * len(acts), PANEL_INCHES * len(keys)),
+                           squeeze=False)
+  for ax in axes.flat:
+    ax.set_visible(False)
+  where = {}
+  for i, r in zip(shown, rows):
+    ax = axes[keys.index((r["dataset"], r["width"], r["depth"], r["lr"], r["seed"])), acts.index(r["activation"])]
+    ax.set_visible(True)
+    where[i] = ax
+  return fig, where
+
+
+def _title(row: dict, extra: str) -> str:
+  return (f"{row['activation']}, seed {row['seed']}\n{row['dataset']} w{row['width']} d{row['depth']} "
+          f"lr {row['lr']:g}: {extra}")
+
+
+def boundaries(models, shown: list[int], resolution: int):
+  fig, where = _layout(models, shown)
+  for i, ax in where.items():
+    domain = _check_2d(models, i, "plot_boundaries")
+    grid, shape = boundary.make_grid(domain, resolution)
+    logits, _ = models.run(i, grid)
+    pred = np.asarray(predict(logits)).reshape(shape)
+    (x0, x1), (y0, y1) = domain
+    num_classes = models.data(i).num_classes
+    ax.imshow(pred, origin="lower", extent=(x0, x1, y0, y1), cmap="coolwarm" if num_classes == 2 else "tab10",
+              alpha=0.35, vmin=0, vmax=max(1, num_classes - 1), aspect="auto")
+    if logits.shape[-1] == 1:  # a binary head: the boundary is the zero line of its one logit
+      ax.contour(*boundary.grid_axes(domain, resolution), logits[:, 0].reshape(shape), levels=[0.0],
+                 colors="k", linewidths=1.0)
+    data = models.data(i)
+    ax.scatter(data.x_train[:, 0], data.x_train[:, 1], c=data.y_train, cmap="coolwarm" if num_classes == 2 else "tab10",
+               s=4, edgecolors="none")
+    row = models.row(i)
+    ax.set_title(_title(row, "diverged" if row["diverged"] else f"test acc {row['test_acc']:.3f}"), fontsize=8)
+  fig.suptitle("Decision regions\n(shaded: predicted class; line: boundary; dots: training data)")
+  fig.tight_layout()
+  return fig
+
+
+def regions(models, shown: list[int], regions_of):
+  fig, where = _layout(models, shown)
+  rng = np.random.default_rng(0)  # region colours: random but the same on every call
+  for i, ax in where.items():
+    domain = _check_2d(models, i, "plot_regions")
+    r = regions_of(models, i)
+    (x0, x1), (y0, y1) = domain
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    if not np.isfinite(r.num_regions):
+      ax.text(0.5, 0.5, r.reason, ha="center", va="center", wrap=True, fontsize=8, transform=ax.transAxes)
+      ax.set_title(_title(models.row(i), "no linear regions"), fontsize=8)
+      continue
+    ax.add_collection(PolyCollection(r.polygons, facecolors=rng.uniform(0.25, 1.0, (len(r.polygons), 3)),
+                                     edgecolors="white", linewidths=0.2))
+    ax.add_collection(LineCollection(r.boundary_segments, colors="k", linewidths=1.5))
+    ax.set_title(_title(models.row(i), f"{int(r.num_regions)} regions"), fontsize=8)
+  fig.suptitle("Exact linear regions (colours) and decision boundary (black)")
+  fig.tight_layout()
+  return fig
+
+
+def hidden_units(models, i: int, layer: int, resolution: int):
+  domain = _check_2d(models, i, "plot_hidden_units")
+  row = models.row(i)
+  depth = int(row["depth"])
+  if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < depth:
+    raise ValueError(f"layer = {layer!r} is invalid: model {i} has hidden layers 0..{depth - 1}")
+  grid, shape = boundary.make_grid(domain, resolution)
+  _, inter = models.run(i, grid)
+  _, inter_train = models.run(i, models.data(i).x_train)
+  pre, pre_train = np.asarray(inter["pre"][layer]), np.asarray(inter_train["pre"][layer])
+  width = pre.shape[1]
+  cols = min(width, 8)
+  fig, axes = plt.subplots(-(-width // cols), cols, figsize=(1.9 * cols, 1.9 * -(-width // cols)),
+                           squeeze=False)
+  (x0, x1), (y0, y1) = domain
+  xs, ys = boundary.grid_axes(domain, resolution)
+  data = models.data(i)
+  for ax in axes.flat[width:]:
+    ax.set_visible(False)
+  for k, ax in enumerate(axes.flat[:width]):
+    z = pre[:, k].reshape(shape)
+    # Active means pre-activation > 0, the convention of the sparsity metrics (a dead unit is
+    # inactive on every training point).
+    active = float(np.mean(pre_train[:, k] > 0))
+    ax.imshow(z > 0, origin="lower", extent=(x0, x1, y0, y1), cmap="Greens", vmin=0, vmax=1.6,
+              aspect="auto")
+    if z.min() < 0 < z.max():
+      ax.contour(xs, ys, z, levels=[0.0], colors="k", linewidths=0.8)
+    ax.scatter(data.x_train[:, 0], data.x_train[:, 1], c=data.y_train, cmap="coolwarm", s=1, edgecolors="none")
+    ax.set_title(f"unit {k}: " + ("DEAD" if active == 0 else f"active {active:.0%}"), fontsize=8,
+                 color="red" if active == 0 else "black")
+    ax.set_xticks([])
+    ax.set_yticks([])
+  fig.suptitle(f"Layer {layer} of model {i} ({row['activation']}, seed {row['seed']}, "
+               f"{row['dataset']} w{row['width']} d{row['depth']}): green where the unit's "
+               "pre-activation > 0, black its zero line; 'active' on the training points", fontsize=9)
+  fig.tight_layout()
+  return fig
+
+
+def curves(models, metric: str):
+  valid = ("train_loss", "train_acc", "test_loss", "test_acc")
+  if metric not in valid:
+    raise ValueError(f"metric = {metric!r} is invalid: curves hold {', '.join(valid)}")
+  data = models.curves
+  palette = activation_palette(models.results["activation"])
+  fig, ax = plt.subplots(figsize=(6, 4))
+  for (model, act), frame in data.groupby(["model", "activation"], sort=False):
+    ax.plot(frame["step"], frame[metric], color=palette[act], alpha=0.7, lw=1,
+            label=act if act not in ax.get_legend_handles_labels()[1] else None)
+  if metric.endswith("loss"):
+    ax.set_yscale("log")
+  ax.set_xlabel("training step")
+  ax.set_ylabel(metric.replace("_", " ") + (" (nats)" if metric.endswith("loss") else " (fraction)"))
+  ax.legend(title="activation", fontsize=8)
+  ax.set_title(f"{metric} of {len(models)} models, one line each")
+  fig.tight_layout()
+  return fig
