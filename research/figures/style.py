@@ -1,30 +1,39 @@
-"""What every figure shares: the interval over seeds, saving, and one colour per activation.
+"""What every figure shares: the interval over seeds, seed points, saving, one colour per activation.
 
 Colours are a function of the activation spec alone (`activation_palette`), so one activation has
 the same colour in every figure of every study; the order of activations is the config's (results
 rows follow it).
+
+Intervals are computed here (a Student-t interval over seeds), never by seaborn: its bootstrap
+draws from an unseeded generator, so two identical runs drew different PNGs. Seed points are
+jittered with a fixed numpy Generator for the same reason. Every figure function returns
+`Figure(path, caption)` objects; the caption is one sentence saying what to read from it.
 """
 
 from __future__ import annotations
 
 import colorsys
 import hashlib
+import os
+import time
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import scipy.stats
 
+from research.report import Figure  # noqa: F401  (figure modules return these)
 from research.sweep import not_diverged  # noqa: F401  (figures filter with it)
 
-# Seaborn's 95% bootstrap interval over seeds; SEED makes its resampling reproducible, so two
-# identical runs draw identical figures.
-CI = ("ci", 95)
-SEED = 0
+LEVEL = 0.95  # confidence level of every interval drawn
+SEED = 0  # the jitter of seed points: fixed, so identical runs draw identical bytes
 DPI = 110
+POINT = dict(s=9, alpha=0.45, linewidths=0, zorder=2)  # one seed: small, semi-transparent
 
 # Families with a fixed hue (the rest get one from a hash of the spec). LeakyReLU's shade moves
 # with its slope, so leaky_relu:0.01 / 0.1 / 0.2 are told apart but read as one family.
@@ -52,28 +61,140 @@ def activation_order(names) -> list[str]:
 
 
 def activation_palette(names) -> dict[str, tuple[float, float, float]]:
-  """spec -> colour for seaborn's `palette=` and `hue_order=` (keys in config order)."""
+  """spec -> colour (keys in config order)."""
   return {a: activation_colour(a) for a in activation_order(names)}
+
+
+def num_diverged(results: pd.DataFrame) -> int:
+  return int(results["diverged"].fillna(False).astype(bool).sum()) if "diverged" in results else 0
 
 
 def excluded_note(results: pd.DataFrame) -> str:
   """' (k diverged models excluded)' for titles, or ''."""
-  n = int(results["diverged"].fillna(False).astype(bool).sum()) if "diverged" in results else 0
+  n = num_diverged(results)
   return f" ({n} diverged models excluded)" if n else ""
 
 
-def dodge(activations: pd.Series, order: list[str], width: float = 0.24) -> pd.Series:
-  """Small x offsets per activation, so that equal curves stay visible side by side."""
+def seed_range(seeds) -> str:
+  """'seeds 0-3' / 'seeds 0, 2, 5' / 'seed 0': which seeds a subset holds, for titles."""
+  s = sorted({int(v) for v in seeds})
+  if len(s) == 1:
+    return f"seed {s[0]}"
+  if s == list(range(s[0], s[-1] + 1)):
+    return f"seeds {s[0]}-{s[-1]}"
+  return "seeds " + ", ".join(map(str, s))
+
+
+def t_interval(values, level: float = LEVEL, log: bool = False) -> tuple[float, float, float, int]:
+  """(mean, low, high, n) of the finite values: the Student-t interval of the mean.
+
+  log: of log10(values) (values > 0), mapped back: the geometric mean and its interval, for
+  quantities drawn on log axes. One value gives an interval of zero width; none gives NaNs.
+  """
+  v = np.asarray(values, np.float64)
+  v = v[np.isfinite(v) & ((v > 0) if log else True)]
+  n = len(v)
+  if n == 0:
+    return float("nan"), float("nan"), float("nan"), 0
+  if log:
+    v = np.log10(v)
+  mean = float(v.mean())
+  half = 0.0 if n < 2 else float(scipy.stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n))
+  out = (mean, mean - half, mean + half)
+  if log:
+    out = tuple(10.0 ** x for x in out)
+  return (*out, n)
+
+
+def offsets(order: list, width: float = 0.6) -> dict:
+  """Side-by-side x offsets of the groups in `order` within one x slot of the given width."""
   n = max(len(order), 1)
-  step = width / max(n - 1, 1)
-  offsets = {a: (i - (n - 1) / 2) * step for i, a in enumerate(order)}
-  return activations.map(offsets).fillna(0.0)
+  step = width / n
+  return {a: (i - (n - 1) / 2) * step for i, a in enumerate(order)}
+
+
+def jitter(n: int, width: float, rng: np.random.Generator) -> np.ndarray:
+  """x offsets in [-width/2, width/2] for n seed points (from the figure's fixed Generator)."""
+  return rng.uniform(-width / 2, width / 2, n) if n else np.zeros(0)
+
+
+def seeds_and_means(ax, xs, groups, colour, rng: np.random.Generator, *, width: float = 0.28,
+                    log: bool = False, mean_colour="black", marker: str = "o", label=None,
+                    clip: tuple[float, float] | None = None) -> list[int]:
+  """At each x, one point per seed (jittered) and the mean with its t-interval; returns the n's.
+
+  groups: one array of values per x (non-finite values, and values <= 0 on log axes, dropped).
+  clip: the range the quantity can take (0..1 for a fraction); the interval is cut to it, since a
+  t-interval near a bound (15 seeds at 1.0, one at 0.5) otherwise reaches past what is possible.
+  One scatter and one errorbar call for all x, so that figures with many panels stay fast; the
+  means are an errorbar (a line, not a scatter), so an axes' scatter points are exactly its seeds.
+  """
+  px, py, mx, stats = [], [], [], []
+  for x, values in zip(xs, groups):
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v) & ((v > 0) if log else True)]
+    if len(v):
+      px.append(x + jitter(len(v), width, rng))
+      py.append(v)
+      mx.append(x)
+      stats.append(t_interval(v, log=log))
+  if not mx:
+    return []
+  ax.scatter(np.concatenate(px), np.concatenate(py), color=colour, marker=marker, label=label, **POINT)
+  mean, lo, hi, n = (np.array(c) for c in zip(*stats))
+  if clip is not None:
+    lo, hi = np.clip(lo, *clip), np.clip(hi, *clip)
+  ax.errorbar(mx, mean, yerr=[mean - lo, hi - mean], fmt="_", color=mean_colour, markersize=10,
+              markeredgewidth=2, elinewidth=1.3, capsize=3, zorder=3, linestyle="none")
+  return [int(k) for k in n]
+
+
+def log_axes(ax, x: bool = False, y: bool = True) -> None:
+  """Log scale with plain-number ticks: 1, 2, 5 x 10^k over short ranges, powers of 10 over long.
+
+  Call after plotting: the tick density follows the data range so labels do not collide.
+  """
+  for use, axis, scale, limits in ((x, ax.xaxis, ax.set_xscale, ax.get_xlim),
+                                   (y, ax.yaxis, ax.set_yscale, ax.get_ylim)):
+    if use:
+      scale("log")
+      lo, hi = limits()
+      decades = np.log10(hi / lo) if lo > 0 and hi > lo else 1.0
+      subs = (1.0, 2.0, 5.0) if decades <= 1.6 else (1.0, 3.0) if decades <= 2.0 else (1.0,)
+      axis.set_major_locator(matplotlib.ticker.LogLocator(subs=subs))
+      axis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+      axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
+def n_label(counts: dict) -> str:
+  """'n = 16' when every group has the same n, else 'n = relu 16, tanh 15'."""
+  values = set(counts.values())
+  if len(values) == 1:
+    return f"n = {values.pop()}"
+  return "n = " + ", ".join(f"{k} {v}" for k, v in counts.items())
+
+
+_progress = dict(k=0, t=time.perf_counter())
+
+
+def begin() -> None:
+  """Restarts the figure count and clock of the progress lines (called by each figure set)."""
+  _progress.update(k=0, t=time.perf_counter())
 
 
 def save(fig, path: Path) -> Path:
-  """Writes a figure as PNG (parent folders made) and closes it."""
+  """Writes a figure as PNG (parent folders made), closes it and prints one progress line.
+
+  Metadata without the software version or a date, so identical inputs give identical bytes.
+  """
   path = Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
-  fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+  tmp = path.with_name(f".{path.name}.tmp")  # then renamed: a killed draw leaves no half PNG
+  fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+  os.replace(tmp, path)
   plt.close(fig)
+  now = time.perf_counter()
+  _progress["k"] += 1
+  print(f"  figure {_progress['k']}: {path.stem} ({now - _progress['t']:.1f} s)", flush=True)
+  _progress["t"] = now
   return path

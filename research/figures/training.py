@@ -1,7 +1,9 @@
-"""Figures of a study, drawn from the files in its workdir only (never from live training state).
+"""Figures of a plain training study, drawn from the files in its workdir only.
 
-Seeds are aggregated with 95% bootstrap confidence intervals (seaborn's errorbar=("ci", 95));
-diverged models are excluded and their number is printed in the figure title.
+Every aggregate shows one point per seed over the mean and its 95% t-interval (style.py); panels
+are one data set (row) x one architecture (column), rows share their y range, and activations are
+the only thing coloured (`activation_palette`). Diverged models are excluded and counted in the
+titles and captions. Decision-boundary and linear-region maps are in boundaries.py.
 """
 
 from __future__ import annotations
@@ -11,167 +13,224 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
 
-from research.figures.style import CI, SEED, activation_order, activation_palette, excluded_note, not_diverged, save
-from research.metrics import boundary
+from research.figures import boundaries
+from research.figures.style import (Figure, activation_order, activation_palette, begin, excluded_note, log_axes, n_label,
+                                    not_diverged, num_diverged, offsets, save, seed_range, seeds_and_means)
 from research.store import Store
 
+PANEL_W, PANEL_H = 3.0, 2.5  # inches per panel
 
 
-def metric_by_activation(results: pd.DataFrame, metric: str, label: str, path: Path) -> Path:
-  """One panel per data set: metric by activation, hue = width x depth, 95% CI over seeds."""
-  ok = not_diverged(results).copy()
-  ok["architecture"] = "width " + ok["width"].astype(str) + ", depth " + ok["depth"].astype(str)
-  g = sns.catplot(data=ok, x="activation", y=metric, hue="architecture", col="dataset", col_wrap=2,
-                  kind="point", errorbar=CI, seed=SEED, order=activation_order(results["activation"]),
-                  dodge=0.4 if ok["architecture"].nunique() > 1 else False,
-                  height=4, aspect=1.3, capsize=0.1, linestyle="none", sharey=False)
-  g.set_axis_labels("activation", label)
-  g.set_titles("data set: {col_name}")
-  for ax in g.axes.flat:
-    ax.tick_params(axis="x", rotation=20)
-    ax.grid(axis="y", alpha=0.3)
-  g.figure.suptitle(f"{label} by activation, mean and 95% CI over seeds{excluded_note(results)}", y=1.04)
-  return save(g.figure, path)
+def cells(results: pd.DataFrame) -> tuple[list, list]:
+  """(data sets in config order, architectures (width, depth, lr) sorted), the rows and columns."""
+  datasets = list(dict.fromkeys(results["dataset"]))
+  archs = sorted({(int(w), int(d), float(lr)) for w, d, lr in zip(results["width"], results["depth"], results["lr"])})
+  return datasets, archs
 
 
-def training_curves(curves: pd.DataFrame, results: pd.DataFrame, path: Path) -> Path:
-  """Test loss over steps per activation (95% CI over seeds), one panel per data set x width."""
+def arch_label(arch, all_archs) -> str:
+  w, d, lr = arch
+  several_lr = len({a[2] for a in all_archs}) > 1
+  return f"width {w}, depth {d}" + (f", lr {lr:g}" if several_lr else "")
+
+
+def _in_cell(frame: pd.DataFrame, dataset: str, arch) -> pd.DataFrame:
+  w, d, lr = arch
+  return frame[(frame["dataset"] == dataset) & (frame["width"] == w) & (frame["depth"] == d) & (frame["lr"] == lr)]
+
+
+def _farthest_seed(ok: pd.DataFrame, metric: str, log: bool) -> str:
+  """The seed farthest from its cell's median, in words: what a mean bar would hide."""
+  keys = ["dataset", "width", "depth", "lr", "activation"]
+  v = np.log10(ok[metric]) if log else ok[metric]
+  gap = (v - v.groupby([ok[k] for k in keys]).transform("median")).abs()
+  if not len(gap) or not np.isfinite(gap.max()) or gap.max() == 0:
+    return "every seed equals its cell's median"
+  r = ok.loc[gap.idxmax()]
+  med = ok[(ok[keys] == r[keys]).all(axis=1)][metric].median()
+  return (f"the seed farthest from its cell's median is {r['activation']} on {r['dataset']} width "
+          f"{r['width']} depth {r['depth']} (seed {r['seed']}: {r[metric]:.4g}, median {med:.4g})")
+
+
+def metric_by_activation(results: pd.DataFrame, metric: str, label: str, path: Path, *, log: bool = False,
+                         subset: str = "", clip=None) -> Figure:
+  """One panel per data set x architecture: one point per seed by activation, mean and 95% CI.
+
+  log: log y axis, geometric mean and t-interval of log10 values. subset: what the counted seeds
+  are when the metric exists on some seeds only (e.g. "exact counts on seeds 0-3 only"). clip: the
+  range the metric can take (intervals are cut to it).
+  """
+  ok = not_diverged(results)
+  ok = ok[np.isfinite(ok[metric])]
+  datasets, archs = cells(results)
+  order = [a for a in activation_order(results["activation"]) if a in set(ok["activation"])]
+  palette = activation_palette(order)
+  fig, axes = plt.subplots(len(datasets), len(archs), squeeze=False, sharey="row", sharex=True, layout="constrained",
+                           figsize=(PANEL_W * len(archs) + 0.4, PANEL_H * len(datasets) + 0.8))
+  rng = np.random.default_rng(0)
+  for i, dataset in enumerate(datasets):
+    for j, arch in enumerate(archs):
+      ax = axes[i, j]
+      cell = _in_cell(ok, dataset, arch)
+      counts = {}
+      for k, act in enumerate(order):
+        n = seeds_and_means(ax, [k], [cell.loc[cell["activation"] == act, metric]], palette[act], rng, log=log,
+                            clip=clip)
+        counts[act] = n[0] if n else 0
+      ax.set_title(f"{dataset} | {arch_label(arch, archs)}\n{n_label(counts)}", fontsize=8.5)
+      ax.set_xticks(range(len(order)), order, rotation=30, ha="right", fontsize=8)
+      ax.set_xlim(-0.6, len(order) - 0.4)
+      ax.grid(axis="y", alpha=0.3)
+    if log:  # after all panels of the row: they share the axis, the ticks follow its range
+      log_axes(axes[i, 0])
+    axes[i, 0].set_ylabel(label, fontsize=9)
+  what = "geometric mean and 95% t-interval of the log" if log else "mean and 95% t-interval"
+  fig.suptitle(f"{label.replace(chr(10), ' ')}: one point per seed,\nblack bar = {what}"
+               f"{excluded_note(results)}" + (f"\n{subset}" if subset else ""), fontsize=10)
+  caption = (f"Each point is one model (seed); black bars are the {what}" + (f", {subset}" if subset else "")
+             + f"; {_farthest_seed(ok, metric, log)}"
+             + (f"; {num_diverged(results)} diverged models are excluded." if num_diverged(results) else "."))
+  return Figure(save(fig, path), caption)
+
+
+def _curve_matrix(group: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+  """(steps, values (models, steps)) of one column, one row per model."""
+  table = group.pivot_table(index=["unit", "model_index"], columns="step", values=column, sort=True)
+  return table.columns.to_numpy(float), table.to_numpy(float)
+
+
+def training_curves(curves: pd.DataFrame, results: pd.DataFrame, path: Path) -> Figure:
+  """Loss (log) and accuracy over steps, train solid and test dashed: thin line per seed, thick mean.
+
+  Rows: data set x {loss, accuracy}; columns: architecture; rows share their y range.
+  """
   ok_models = not_diverged(results)[["unit", "model_index"]]
   data = curves.merge(ok_models, on=["unit", "model_index"])
-  data = data.assign(architecture="width " + data["width"].astype(str) + ", depth " + data["depth"].astype(str))
-  g = sns.relplot(data=data, x="step", y="test_loss", hue="activation", col="architecture",
-                  row="dataset", kind="line", errorbar=CI, seed=SEED, palette=activation_palette(results["activation"]),
-                  height=3, aspect=1.3, facet_kws=dict(sharey=False))
-  g.set_axis_labels("training step", "test cross-entropy (nats)")
-  g.set_titles("{row_name} | {col_name}")
-  for ax in g.axes.flat:
-    ax.set_yscale("log")
-  g.figure.suptitle(f"Test loss during training, mean and 95% CI over seeds{excluded_note(results)}", y=1.02)
-  return save(g.figure, path)
+  datasets, archs = cells(results)
+  order = activation_order(results["activation"])
+  palette = activation_palette(order)
+  quantities = (("loss", "cross-entropy\n(nats, log scale)"), ("acc", "accuracy\n(fraction)"))
+  fig, axes = plt.subplots(2 * len(datasets), len(archs), squeeze=False, sharex=True, sharey="row", layout="constrained",
+                           figsize=(PANEL_W * len(archs) + 0.4, 2.1 * 2 * len(datasets) + 1.0))
+  counts = {}
+  for i, dataset in enumerate(datasets):
+    for j, arch in enumerate(archs):
+      cell = _in_cell(data, dataset, arch)
+      for q, (quantity, label) in enumerate(quantities):
+        ax = axes[2 * i + q, j]
+        for act in order:
+          group = cell[cell["activation"] == act]
+          if group.empty:
+            continue
+          for split, ls in (("train", "-"), ("test", "--")):
+            steps, values = _curve_matrix(group, f"{split}_{quantity}")
+            counts[act] = max(counts.get(act, 0), len(values))
+            if quantity == "loss":
+              values = np.maximum(values, 1e-12)  # a loss of exactly 0 has no place on a log axis
+              mean = 10 ** np.nanmean(np.log10(values), axis=0)
+            else:
+              mean = np.nanmean(values, axis=0)
+            ax.add_collection(LineCollection([np.c_[steps, v] for v in values], colors=[palette[act]],
+                                             linewidths=0.5, alpha=0.18, linestyles=ls))
+            ax.plot(steps, mean, ls, color=palette[act], lw=1.6)
+        if quantity == "loss":
+          ax.set_yscale("log")
+        ax.autoscale_view()
+        ax.grid(alpha=0.3)
+        ax.set_title(f"{dataset} | {arch_label(arch, archs)}", fontsize=8.5)
+        if j == 0:
+          ax.set_ylabel(label, fontsize=8.5)
+  for ax in axes[-1]:
+    ax.set_xlabel("training step")
+  handles = [Line2D([], [], color=palette[a], lw=2, label=f"{a} (n = {counts.get(a, 0)} per panel)") for a in order]
+  handles += [Line2D([], [], color="k", ls="-", label="train"), Line2D([], [], color="k", ls="--", label="test")]
+  fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), max(2, len(archs) + 1)),
+             fontsize=8, frameon=False)
+  fig.suptitle("Training curves: thin lines one seed each, thick the mean (geometric for the loss)"
+               f"{excluded_note(results)}", fontsize=10)
+  first = int(data["step"].min()) if len(data) else 0
+  caption = (f"Loss and accuracy from step {first}" + (" (this run recorded no step 0)" if first else "")
+             + ", train solid and test dashed, one thin line per seed: a seed that stalls shows as a line "
+             "apart from its bundle" + (f"; {num_diverged(results)} diverged models excluded." if num_diverged(results) else "."))
+  return Figure(save(fig, path), caption)
 
 
-def decision_boundaries(store: Store, results: pd.DataFrame, path: Path) -> Path:
-  """Predicted class map (one seed) with the training points, one row per data set x architecture."""
-  panels = []
-  for unit, rows in results.groupby("unit", sort=False):
-    arrays = store.read_arrays(unit)
-    for k, model_index in enumerate(arrays["plot_model_index"]):
-      row = rows[rows["model_index"] == model_index].iloc[0]
-      panels.append((row, arrays, k))
-  keys = list(dict.fromkeys((r["dataset"], r["width"], r["depth"], r["lr"]) for r, _, _ in panels))
-  acts = activation_order(results["activation"])
-  fig, axes = plt.subplots(len(keys), len(acts), figsize=(3.2 * len(acts), 3.2 * len(keys)),
-                           squeeze=False)
-  for ax in axes.flat:
-    ax.set_visible(False)
-  for row, arrays, k in panels:
-    i = keys.index((row["dataset"], row["width"], row["depth"], row["lr"]))
-    j = acts.index(row["activation"])
-    ax = axes[i, j]
-    ax.set_visible(True)
-    (x0, x1), (y0, y1) = arrays["plot_domain"]
-    logit = arrays["plot_grid_score"][k]
-    ax.imshow(logit > 0, origin="lower", extent=(x0, x1, y0, y1), cmap="coolwarm", alpha=0.35,
-              vmin=0, vmax=1, aspect="auto")
-    ax.contour(*boundary.grid_axes(arrays["plot_domain"], logit.shape[0]), logit,
-               levels=[0.0], colors="k", linewidths=1.0)
-    x, y = arrays["plot_x_train"], arrays["plot_y_train"]
-    ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=4, edgecolors="none")
-    status = "diverged" if row["diverged"] else f"test acc {row['test_acc']:.3f}"
-    ax.set_title(f"{row['activation']}\n{row['dataset']} w{row['width']} d{row['depth']}: {status}",
-                 fontsize=9)
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-  fig.suptitle("Decision regions (shaded: predicted class; line: boundary; dots: training data), seed "
-               f"{int(results['seed'].min()) if len(results) else 0}", y=1.0)
-  fig.tight_layout()
-  return save(fig, path)
+LAYER_QUANTITIES = {
+    "dead_units_by_layer": ("dead_fraction", "dead units: inactive on\nevery training point (fraction)"),
+    "inactive_by_layer": ("inactive_fraction", "inactive (unit, point)\npairs (fraction)"),
+}
 
 
-def linear_regions(store: Store, results: pd.DataFrame, path: Path) -> Path | None:
-  """Exact linear regions (random colours) and the exact decision boundary, one seed.
-
-  One row per data set x architecture, one column per piecewise-linear activation, so ReLU and
-  LeakyReLU of the same seed (same initial weights and data) sit side by side.
-  """
-  panels = []
-  for unit, rows in results.groupby("unit", sort=False):
-    arrays = store.read_arrays(unit)
-    for model_index in arrays.get("plot_model_index", []):
-      if f"regions_{model_index}_vertices" in arrays:
-        panels.append((rows[rows["model_index"] == model_index].iloc[0], arrays, model_index))
-  if not panels:
-    return None
-  keys = list(dict.fromkeys((r["dataset"], r["width"], r["depth"], r["lr"]) for r, _, _ in panels))
-  acts = list(dict.fromkeys(r["activation"] for r, _, _ in panels))
-  fig, axes = plt.subplots(len(keys), len(acts), figsize=(3.4 * len(acts), 3.4 * len(keys)), squeeze=False)
-  for ax in axes.flat:
-    ax.set_visible(False)
-  rng = np.random.default_rng(0)
-  for row, arrays, m in panels:
-    ax = axes[keys.index((row["dataset"], row["width"], row["depth"], row["lr"])), acts.index(row["activation"])]
-    ax.set_visible(True)
-    vertices, offsets = arrays[f"regions_{m}_vertices"], arrays[f"regions_{m}_offsets"]
-    polygons = [vertices[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
-    ax.add_collection(PolyCollection(polygons, facecolors=rng.uniform(0.25, 1.0, (len(polygons), 3)),
-                                     edgecolors="white", linewidths=0.2))
-    ax.add_collection(LineCollection(arrays[f"regions_{m}_boundary"], colors="k", linewidths=1.5))
-    (x0, x1), (y0, y1) = arrays["plot_domain"]
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
-    ax.set_title(f"{row['activation']}: {len(polygons)} regions\n{row['dataset']} w{row['width']} d{row['depth']}",
-                 fontsize=9)
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-  fig.suptitle("Exact linear regions (colours) and decision boundary (black) after training, "
-               "same seed and data per row", y=1.0)
-  fig.tight_layout()
-  return save(fig, path)
-
-
-def sparsity_by_layer(results: pd.DataFrame, path: Path) -> Path:
-  """Dead-unit fraction and inactive fraction per hidden layer, by activation (95% CI)."""
+def by_layer(results: pd.DataFrame, column: str, label: str, path: Path) -> Figure | None:
+  """A per-layer quantity, one panel per data set x architecture (so depths are never pooled)."""
   ok = not_diverged(results)
-  cols = [c for c in ok.columns if c.startswith(("dead_fraction_l", "inactive_fraction_l"))]
-  long = ok.melt(id_vars=["dataset", "activation", "width", "depth", "seed"], value_vars=cols,
-                 var_name="quantity", value_name="fraction").dropna(subset=["fraction"])
-  long["layer"] = long["quantity"].str.extract(r"_l(\d+)$")[0].astype(int) + 1
-  long["quantity"] = long["quantity"].str.replace(r"_l\d+$", "", regex=True).map(
-      {"dead_fraction": "dead units (inactive on all training points)",
-       "inactive_fraction": "inactive (unit, point) pairs"})
-  g = sns.relplot(data=long, x="layer", y="fraction", hue="activation", style="quantity",
-                  col="dataset", kind="line", errorbar=CI, seed=SEED, markers=True,
-                  palette=activation_palette(results["activation"]), height=3.5, aspect=1.3)
-  g.set_axis_labels("hidden layer", "fraction")
-  for ax in g.axes.flat:
-    ax.set_xticks(sorted(long["layer"].unique()))
-  g.figure.suptitle("Sparsity and dead units per layer on the training data, 95% CI over seeds and "
-                    "architectures", y=1.03)
-  return save(g.figure, path)
+  cols = sorted((c for c in ok.columns if c.startswith(f"{column}_l") and c[len(column) + 2:].isdigit()),
+                key=lambda c: int(c[len(column) + 2:]))
+  if not cols:
+    return None
+  datasets, archs = cells(results)
+  order = activation_order(results["activation"])
+  palette, shift = activation_palette(order), offsets(order, 0.7)
+  fig, axes = plt.subplots(len(datasets), len(archs), squeeze=False, sharey=True, layout="constrained",
+                           figsize=(PANEL_W * len(archs) + 0.4, PANEL_H * len(datasets) + 1.0))
+  rng = np.random.default_rng(0)
+  counts = {}
+  for i, dataset in enumerate(datasets):
+    for j, arch in enumerate(archs):
+      ax = axes[i, j]
+      cell = _in_cell(ok, dataset, arch)
+      layers = [l for l in range(len(cols)) if l < arch[1]]
+      for act in order:
+        a = cell[cell["activation"] == act]
+        n = seeds_and_means(ax, [l + 1 + shift[act] for l in layers], [a[cols[l]] for l in layers], palette[act],
+                            rng, width=0.7 / len(order), mean_colour=palette[act], clip=(0, 1))
+        counts[act] = max([counts.get(act, 0), *n])
+      ax.set_xticks([l + 1 for l in layers])
+      ax.set_xlim(0.5, arch[1] + 0.5)
+      ax.grid(axis="y", alpha=0.3)
+      ax.set_title(f"{dataset} | {arch_label(arch, archs)}", fontsize=8.5)
+      if i == len(datasets) - 1:
+        ax.set_xlabel("hidden layer")
+    axes[i, 0].set_ylabel(label, fontsize=8.5)
+  handles = [Line2D([], [], color=palette[a], marker="o", ls="none", label=f"{a} (n = {counts.get(a, 0)})")
+             for a in order]
+  fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), max(2, len(archs) + 1)),
+             fontsize=8, frameon=False)
+  fig.suptitle(f"{label.replace(chr(10), ' ')} per hidden layer on the training data:\none point per "
+               f"seed, bar = mean and 95% t-interval{excluded_note(results)}", fontsize=10)
+  top = ok.melt(id_vars=["dataset", "width", "depth", "activation"], value_vars=cols).dropna()
+  worst = top.loc[top["value"].idxmax()] if len(top) else None
+  caption = (f"{label.replace(chr(10), ' ').capitalize()} by layer, each depth and width in its own panel so "
+             "that the layers compared hold the same networks" + (
+                 f"; the largest single value is {worst['value']:.2f} ({worst['activation']} on {worst['dataset']}, "
+                 f"width {worst['width']}, depth {worst['depth']})." if worst is not None else "."))
+  return Figure(save(fig, path), caption)
 
 
-def plot_study(workdir: str | Path) -> list[Path]:
-  """Writes every figure of a training study into <workdir>/figures and returns their paths."""
+def plot_study(workdir: str | Path) -> list[Figure]:
+  """Writes every figure of a training study into <workdir>/figures and returns them."""
+  begin()
   workdir = Path(workdir)
   store = Store(workdir, None)
   results = pd.read_csv(workdir / "results.csv")
   curves = pd.read_csv(workdir / "curves.csv")
   fig_dir = workdir / "figures"
-  paths = [metric_by_activation(results, "test_acc", "test accuracy (fraction)", fig_dir / "test_accuracy.png")]
-  if "grid_agreement" in results:
-    paths.append(metric_by_activation(results, "grid_agreement",
-                                      "agreement with ground truth on the domain grid (fraction)",
-                                      fig_dir / "grid_agreement.png"))
-  paths.append(training_curves(curves, results, fig_dir / "training_curves.png"))
-  paths.append(decision_boundaries(store, results, fig_dir / "decision_boundaries.png"))
-  paths.append(sparsity_by_layer(results, fig_dir / "sparsity_by_layer.png"))
-  if results.get("num_regions", pd.Series(dtype=float)).notna().any():
-    paths.append(metric_by_activation(results.dropna(subset=["num_regions"]), "num_regions",
-                                      "exact linear regions in the domain (count)",
-                                      fig_dir / "region_count.png"))
-    paths.append(linear_regions(store, results, fig_dir / "linear_regions.png"))
-  return [p for p in paths if p is not None]
+  figs = [metric_by_activation(results, "test_acc", "test accuracy\n(fraction)", fig_dir / "test_accuracy.png",
+                               clip=(0, 1))]
+  if "grid_agreement" in results and results["grid_agreement"].notna().any():
+    figs.append(metric_by_activation(results, "grid_agreement", "agreement with the\ntrue class (fraction)",
+                                     fig_dir / "grid_agreement.png", clip=(0, 1)))
+  figs.append(training_curves(curves, results, fig_dir / "training_curves.png"))
+  figs += boundaries.decision_boundaries(store, results, fig_dir)
+  for name, (column, label) in LAYER_QUANTITIES.items():
+    figs.append(by_layer(results, column, label, fig_dir / f"{name}.png"))
+  counted = results[results.get("num_regions", pd.Series(np.nan, index=results.index)).notna()]
+  if len(counted):
+    subset = f"exact counts on {seed_range(counted['seed'])} only" if counted["seed"].nunique() < results["seed"].nunique() else ""
+    figs.append(metric_by_activation(counted, "num_regions", "exact linear regions\nin the domain (count)",
+                                     fig_dir / "region_count.png", log=True, subset=subset))
+    figs += boundaries.linear_regions(store, results, fig_dir)
+  return [f for f in figs if f is not None]

@@ -20,6 +20,7 @@ import numpy as np
 
 from research.metrics import activation_patterns, boundary, sparsity
 from research.metrics.family import EvalContext, metric_families, register_family
+from research.metrics.pwl_networks import common_breakpoints, to_pwl
 from research.models import ModelSpec, evaluate_batch, forward, graphdef_of, predict
 
 if TYPE_CHECKING:  # the engine's result type, for annotations only: metrics do not import the engine
@@ -57,7 +58,7 @@ def _core(params, rest, x_train_all, data_index, grid, *, graphdef, breakpoints)
 def core_columns(ctx: EvalContext) -> list[dict]:
   """Sparsity and dead units (training data and grid), Hoyer sparsity, grid pattern count."""
   out = ctx.core
-  pwl = ctx.spec.activation.pwl()
+  breakpoints = common_breakpoints(to_pwl(ctx.spec.activation))  # every layer's (per-layer specs too)
   metrics = []
   for i in range(len(ctx.rows)):
     m = dict(
@@ -66,7 +67,7 @@ def core_columns(ctx: EvalContext) -> list[dict]:
         dead_fraction=float(out["dead_train"][i].mean()),
         dead_fraction_grid=float(out["dead_grid"][i].mean()),
         hoyer_sparsity=float(np.nanmean(out["hoyer_train"][i])),
-        num_patterns_grid=float(out["grid_patterns"][i]) if pwl is not None else float("nan"))
+        num_patterns_grid=float(out["grid_patterns"][i]) if breakpoints is not None else float("nan"))
     for layer in range(len(ctx.spec.hidden_widths)):
       m[f"inactive_fraction_l{layer}"] = float(out["inactive_train"][i][layer])
       m[f"dead_fraction_l{layer}"] = float(out["dead_train"][i][layer])
@@ -103,11 +104,11 @@ def evaluate_unit(config, spec: ModelSpec, result: TrainResult, rows: list[dict]
   families = metric_families()
   first = instances[0]
   grid, shape = domain_grid(first.domain, config.eval.grid_resolution)
-  pwl = spec.activation.pwl()
+  breakpoints = common_breakpoints(to_pwl(spec.activation))
   core = jax.device_get(_core(
       result.params, result.rest, jnp.asarray(np.stack([d.x_train for d in instances])),
       jnp.asarray(data_index), jnp.asarray(grid, jnp.float32), graphdef=graphdef_of(spec),
-      breakpoints=None if pwl is None else tuple(pwl.breakpoints)))
+      breakpoints=breakpoints))
   ctx = EvalContext(config, spec, result, rows, instances, np.asarray(data_index), grid, shape, core)
   metrics = [{} for _ in rows]
   for name in ("core", *[n for n in config.eval.metrics if n != "core"]):
@@ -118,5 +119,13 @@ def evaluate_unit(config, spec: ModelSpec, result: TrainResult, rows: list[dict]
   arrays = dict(ctx.arrays, plot_model_index=np.flatnonzero(plot),
                 plot_grid_score=core["grid_score"][plot].reshape(-1, *shape),
                 plot_x_train=shown.x_train, plot_y_train=shown.y_train,
-                plot_domain=np.asarray(first.domain))
+                plot_domain=np.asarray(first.domain),
+                # Every model's class map and every seed's training data, so that figures can show
+                # a chosen seed (the median one), not only plot_seed; int8/float16 compress small.
+                grid_pred=core["grid_pred"].reshape(-1, *shape).astype(np.int8),
+                data_index=np.asarray(data_index),
+                data_x_train=np.stack([d.x_train for d in instances]).astype(np.float16),
+                data_y_train=np.stack([d.y_train for d in instances]).astype(np.int8))
+  if first.truth is not None:
+    arrays["plot_truth"] = np.asarray(first.truth(grid)).reshape(shape).astype(np.int8)
   return metrics, arrays
