@@ -29,7 +29,7 @@ import scipy.sparse
 import scipy.sparse.csgraph
 
 from research.metrics.polygons import big_enough, centroids, clip, next_index, pad_to, valid
-from research.metrics.pwl_networks import ActLike, to_pwl
+from research.metrics.pwl_networks import ActLike, layer_pwls, to_pwl
 from research.metrics.regions import ON_LINE_REL, SLIVER_REL, THIN_REL, Regions, enumerate_regions
 
 # Edge endpoints within LINE_REL * scale of a line lie on it; overlaps shorter than that are points.
@@ -202,10 +202,16 @@ def _piece_labels(P, nv, cls, reg, A, c, ext, tol) -> np.ndarray:
   return scipy.sparse.csgraph.connected_components(graph, directed=False)[1]
 
 
+def piece_labels(tiles: Sequence[Regions], num_classes: int):
+  """The pieces of rectangles that tile a region of the plane: vertices (m, V, 2), vertex counts
+  (m,), class (m,) and connected-component label (m,) of each."""
+  P, nv, cls, reg, A, c, ext, tol = _tiles_pieces(tiles, num_classes)
+  return P, nv, cls, _piece_labels(P, nv, cls, reg, A, c, ext, tol)
+
+
 def _components(tiles: Sequence[Regions], num_classes: int) -> dict[int, int]:
   """{class: components} over the union of rectangles that tile a region of the plane."""
-  P, nv, cls, reg, A, c, ext, tol = _tiles_pieces(tiles, num_classes)
-  labels = _piece_labels(P, nv, cls, reg, A, c, ext, tol)
+  _, _, cls, labels = piece_labels(tiles, num_classes)
   return {k: len(np.unique(labels[cls == k])) for k in range(num_classes)}
 
 
@@ -227,13 +233,13 @@ def class_components(regions: Regions, num_classes: int) -> dict[int, int | floa
 def _pattern_half_planes(ws, bs, pwl, patterns: np.ndarray):
   """Per region, half-planes a.x + b >= 0 (R, m, 2), (R, m) whose intersection is the whole set
   of R^2 with that activation pattern (unbounded where it is); a = 0, b = 1 where there is none."""
-  bp_lo = np.r_[-np.inf, pwl.breakpoints]  # piece q lies between breakpoints q - 1 and q
-  bp_hi = np.r_[pwl.breakpoints, np.inf]
-  slopes, inters = np.asarray(pwl.slopes), np.asarray(pwl.intercepts)
   R = len(patterns)
   A, c = np.broadcast_to(np.eye(2), (R, 2, 2)), np.zeros((R, 2))
   a_out, b_out, col = [], [], 0
-  for w, b in zip(ws[:-1], bs[:-1]):
+  for w, b, layer in zip(ws[:-1], bs[:-1], layer_pwls(pwl, len(ws) - 1)):
+    bp_lo = np.r_[-np.inf, layer.breakpoints]  # piece q lies between breakpoints q - 1 and q
+    bp_hi = np.r_[layer.breakpoints, np.inf]
+    slopes, inters = np.asarray(layer.slopes), np.asarray(layer.intercepts)
     ZA, Zc = A @ w, c @ w + b  # pre-activations as affine maps of the input, per region
     p = patterns[:, col:col + w.shape[1]].astype(np.int64)
     col += w.shape[1]
@@ -327,14 +333,24 @@ def plane_components(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]
   with the largest half-width allowed, when a vertex lies beyond 2^max_doublings times the first
   square, rather than a count that may be wrong there.
   """
-  nan = {k: float("nan") for k in range(num_classes)}
+  tiles, half = plane_tiles(weights, biases, act, domain, num_classes, max_doublings=max_doublings)
+  if tiles is None:
+    return {k: float("nan") for k in range(num_classes)}, half
+  return _components(tiles, num_classes), half
+
+
+def plane_tiles(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: ActLike,
+                domain: np.ndarray, num_classes: int, *, max_doublings: int = MAX_DOUBLINGS
+                ) -> tuple[list[Regions] | None, float]:
+  """(enumerated rectangles tiling the certified square, its half-width), as plane_components
+  finds them (see there); (None, NaN) or (None, largest half-width) where it gives NaN counts."""
   pwl = to_pwl(act)
   if pwl is None:
-    return nan, float("nan")
+    return None, float("nan")
   ws = [np.asarray(w, np.float64) for w in weights]
   bs = [np.asarray(b, np.float64) for b in biases]
   if not all(np.isfinite(a).all() for a in ws + bs):  # a diverged net has no regions to count
-    return nan, float("nan")
+    return None, float("nan")
   domain = np.asarray(domain, np.float64)
   centre = domain.mean(1)
   first = float((domain[:, 1] - domain[:, 0]).max()) / 2
@@ -347,9 +363,9 @@ def plane_components(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]
   while True:
     far = _farthest_arrangement_vertex(tiles[-4:], ws, bs, pwl, num_classes, centre, half)
     if far < half * (1 - INSIDE_REL):
-      return _components(tiles, num_classes), half
+      return tiles, half
     if not far < last * (1 - INSIDE_REL):
-      return nan, last
+      return None, last
     # Rings up to the first doubling that holds the farthest vertex seen; the regions reached
     # there may have vertices further out still, hence the loop.
     while half < far / (1 - INSIDE_REL):
