@@ -1,7 +1,7 @@
 """Figures of the sparsity study, drawn from the CSV files in its workdir only.
 
-Per-layer curves show the mean and 95% bootstrap confidence interval over seeds (seaborn's
-errorbar=("ci", 95)); diverged models are not in the tables.
+Per-layer figures show one point per seed and the mean with its 95% t-interval (style.py), the
+means of one activation joined by a thin line; diverged models are not in the tables.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
+from matplotlib.lines import Line2D
 
-from research.figures.style import CI, SEED, activation_order, activation_palette, dodge, save
+from research.figures.style import Figure, activation_order, activation_palette, begin, offsets, save, seeds_and_means
 
-# figure -> (column, axis label, y limits); None: from 0 to just above the largest mean, so that
+# figure -> (column, axis label, y limits); None: from 0 to just above the largest value, so that
 # a rare event (a few glued inputs) is visible rather than flat at the bottom of a 0..1 axis.
 PER_LAYER = {
     "sparsity_per_layer": (
@@ -27,21 +27,29 @@ PER_LAYER = {
 }
 
 
-def per_layer(layers: pd.DataFrame, quantities, title: str, path: Path) -> Path:
-  """One row per quantity, one column per data set: quantity by layer and activation (95% CI)."""
+def per_layer(layers: pd.DataFrame, quantities, title: str, path: Path) -> Figure:
+  """One row per quantity, one column per data set: quantity by layer and activation, every seed."""
   order = activation_order(layers["activation"])
+  palette, shift = activation_palette(order), offsets(order, 0.6)
   datasets = list(dict.fromkeys(layers["dataset"]))
-  data = layers.assign(x=layers["layer"] + dodge(layers["activation"], order, 0.2))
-  fig, axes = plt.subplots(len(quantities), len(datasets), squeeze=False, sharex=True,
-                           figsize=(4.6 * len(datasets), 3.1 * len(quantities)))
+  fig, axes = plt.subplots(len(quantities), len(datasets), squeeze=False, sharex=True, layout="constrained",
+                           figsize=(4.6 * len(datasets), 3.1 * len(quantities) + 0.5))
+  rng = np.random.default_rng(0)
+  counts = {}
   for i, (column, label, ylim) in enumerate(quantities):
-    top = data.groupby(["dataset", "activation", "layer"])[column].mean().max()
-    ylim = ylim or (-0.002, max(0.01, 1.5 * float(np.nan_to_num(top))))
+    top = np.nanmax(layers[column].to_numpy(float)) if layers[column].notna().any() else 0.0
+    ylim = ylim or (-0.002, max(0.01, 1.15 * float(top)))
     for j, dataset in enumerate(datasets):
       ax = axes[i, j]
-      d = data[(data["dataset"] == dataset)].dropna(subset=[column])
-      sns.lineplot(data=d, x="x", y=column, hue="activation", palette=activation_palette(order), errorbar=CI, seed=SEED,
-                   marker="o", ax=ax, legend=(i == 0 and j == len(datasets) - 1))
+      d = layers[layers["dataset"] == dataset].dropna(subset=[column])
+      for act in order:
+        a = d[d["activation"] == act]
+        ls = sorted(a["layer"].unique())
+        xs = [l + shift[act] for l in ls]
+        n = seeds_and_means(ax, xs, [a.loc[a["layer"] == l, column] for l in ls], palette[act], rng,
+                            width=0.5 / len(order), mean_colour=palette[act], clip=(0, 1))
+        counts[act] = max([counts.get(act, 0), *n])
+        ax.plot(xs, [a.loc[a["layer"] == l, column].mean() for l in ls], color=palette[act], lw=0.8, alpha=0.7)
       ax.set_xticks(sorted(layers["layer"].unique()))
       ax.set_ylim(*ylim)
       ax.grid(alpha=0.3)
@@ -49,19 +57,31 @@ def per_layer(layers: pd.DataFrame, quantities, title: str, path: Path) -> Path:
       ax.set_xlabel("layer (0 = input, then hidden layers)" if i == len(quantities) - 1 else "")
       if i == 0:
         ax.set_title(f"data set: {dataset}")
-  legend = axes[0, -1].get_legend()
-  if legend is not None:
-    sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), title="activation")
-  fig.suptitle(title, y=1.0)
-  fig.tight_layout()
-  return save(fig, path)
+  handles = [Line2D([], [], color=palette[a], marker="o", label=f"{a} (n = {counts.get(a, 0)} seeds)") for a in order]
+  fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), fontsize=8, frameon=False)
+  fig.suptitle(title + ":\none point per seed, bar = mean and 95% t-interval")
+  caption = (f"{title}, one point per seed (n = {max(counts.values(), default=0)} per activation and layer)"
+             f"{_widest_gap(layers, quantities[0][0])}.")
+  return Figure(save(fig, path), caption)
+
+
+def _widest_gap(layers: pd.DataFrame, column: str) -> str:
+  """'; the activations differ most at ...': where the means of the activations lie furthest apart."""
+  means = layers.groupby(["dataset", "layer", "activation"], sort=False)[column].mean().dropna()
+  if means.empty:
+    return ""
+  spread = means.groupby(level=[0, 1]).agg(lambda m: m.max() - m.min())
+  dataset, layer = spread.idxmax()
+  at = means.xs((dataset, layer), level=[0, 1])
+  return (f"; the activations' means of {column.replace('_', ' ')} lie furthest apart on {dataset} at layer {layer}: "
+          f"{at.idxmax()} {at.max():.2f} vs {at.idxmin()} {at.min():.2f}")
 
 
 def _rho(value) -> str:
   return "rho n/a: constant" if value is None or not np.isfinite(value) else f"rho {value:+.2f}"
 
 
-def sparsity_vs_probe(models: pd.DataFrame, spearman: pd.DataFrame, path: Path) -> Path:
+def sparsity_vs_probe(models: pd.DataFrame, spearman: pd.DataFrame, path: Path) -> Figure:
   """Per model: sparsity vs mean hidden-layer probe accuracy, with Spearman rho per activation."""
   order = activation_order(models["activation"])
   datasets = list(dict.fromkeys(models["dataset"]))
@@ -88,19 +108,25 @@ def sparsity_vs_probe(models: pd.DataFrame, spearman: pd.DataFrame, path: Path) 
       ax.legend(fontsize=8, title="activation (Spearman rho)", title_fontsize=8, loc="best")
   fig.suptitle("Does a sparser network have more linearly separable layers? One dot per model", y=1.0)
   fig.tight_layout()
-  return save(fig, path)
+  pooled = spearman[(spearman["over"] == "models") & (spearman["activation"] == "all pooled")
+                    & (spearman["separability"] == "probe_acc_hidden_mean")]
+  rhos = ", ".join(f"{r.dataset} {_rho(r.rho)}" for r in pooled[pooled["sparsity"] == "inactive_fraction"].itertuples())
+  caption = (f"One dot per model ({len(models)} models); a rising cloud would mean sparser nets separate better "
+             f"(pooled Spearman of inactive fraction vs probe accuracy: {rhos or 'n/a'}).")
+  return Figure(save(fig, path), caption)
 
 
-def draw_figures(workdir: str | Path) -> list[Path]:
+def draw_figures(workdir: str | Path) -> list[Figure]:
   """Every figure of the sparsity study, from <workdir>/*.csv into <workdir>/figures."""
+  begin()
   workdir = Path(workdir)
   fig_dir = workdir / "figures"
   layers = pd.read_csv(workdir / "layers.csv")
   models = pd.read_csv(workdir / "models.csv")
   spearman = pd.read_csv(workdir / "spearman.csv")
   titles = dict(
-      sparsity_per_layer="Sparsity per hidden layer on the training data, mean and 95% CI over seeds",
-      probes_per_layer="Linear separability and collapse per layer, mean and 95% CI over seeds")
+      sparsity_per_layer="Sparsity per hidden layer on the training data",
+      probes_per_layer="Linear separability and collapse per layer")
   paths = [per_layer(layers[layers["layer"] > 0] if name == "sparsity_per_layer" else layers,
                      quantities, titles[name], fig_dir / f"{name}.png")
            for name, quantities in PER_LAYER.items()]
