@@ -89,6 +89,9 @@ def sweep_config(study: str) -> ml_collections.ConfigDict:
   # evaluated, into checkpoints.csv: e.g. (0, 500) for region counts through training.
   c.eval.checkpoint_steps = ()
   c.eval.expensive_seeds = 4  # host-side metrics (exact regions, ...) for seeds 0..k-1 of a cell
+  # Also write the training and evaluation curves as TensorBoard event files, one run per model
+  # under <workdir>/tensorboard (research/metric_writers.py; pip install -e '.[tensorboard]').
+  c.eval.tensorboard = False
 
   c.max_models_per_chunk = 1024
   return c

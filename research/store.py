@@ -74,6 +74,7 @@ def run_identity(config_dict: dict) -> str:
   identity.pop("num_seeds", None)
   if isinstance(identity.get("eval"), dict):
     identity["eval"].pop("expensive_seeds", None)
+    identity["eval"].pop("tensorboard", None)  # also writing event files is the same run
   return stable_hash(identity)
 
 

@@ -21,7 +21,7 @@ import ml_collections
 import numpy as np
 import pandas as pd
 
-from research import datasets, distributed, provenance, reuse
+from research import datasets, distributed, metric_writers, provenance, reuse
 from research.activations import Activation, parse_activation
 from research.metrics import evaluation
 from research.models import ModelSpec
@@ -143,6 +143,7 @@ def block_key(config, unit: Unit) -> str:
     cfg.pop(key)
   for key in ("expensive_seeds", "plot_seed"):  # in unit_hash, as what they mean for a block
     cfg["eval"].pop(key)
+  cfg["eval"].pop("tensorboard", None)  # where curves are also written, not what they are
   return stable_hash(dict(cfg=cfg, dataset=unit.dataset, data_params=dict(config.data.params.get(unit.dataset, {})),
                           width=unit.width, depth=unit.depth,
                           activations=[a.spec for a in unit.activations]))
@@ -301,6 +302,7 @@ def _run_units(config, workdir, store: Store | None, writer: bool, progress: boo
   skipped = len(units) - len(todo)
   data_cache: dict[str, list[datasets.Dataset]] = {}
   failed = []
+  tensorboard = bool(config.eval.get("tensorboard", False))
   for n, (unit, h) in enumerate(zip(todo, hashes)):
     if progress and writer:
       print(f"[{n + 1}/{len(todo)}] {unit.describe()}", flush=True)
@@ -314,9 +316,13 @@ def _run_units(config, workdir, store: Store | None, writer: bool, progress: boo
       failed.append(f"{unit.describe()}: {type(e).__name__}: {e}")
     if writer:
       store.write_unit(h, record, arrays)
+      if tensorboard and record["status"] == "ok":
+        metric_writers.write_unit(store.root, h, record, arrays)
   num_models = num_diverged = 0
   if writer:
     results, _ = assemble(store, config, units)
+    if tensorboard:  # the units resumed from disk (their files may predate the flag)
+      metric_writers.write_units(store, [unit_hash(config, u) for u in units], skip=set(hashes))
     num_models = len(results)
     num_diverged = int(results["diverged"].sum()) if num_models else 0
   return SweepSummary(Path(workdir), num_models, num_diverged, failed, skipped,

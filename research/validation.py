@@ -244,6 +244,14 @@ def validate_study_config(c) -> None:
   check_int("eval.grid_resolution", c.eval.grid_resolution, 8, 4096)
   check_int("eval.plot_seed", c.eval.plot_seed, 0, c.num_seeds - 1)
   check_int("eval.expensive_seeds", c.eval.expensive_seeds, 0)
+  tensorboard = c.eval.get("tensorboard", False)  # research/metric_writers.py
+  if not isinstance(tensorboard, bool):
+    fail("eval.tensorboard", tensorboard, "must be True or False")
+  if tensorboard:
+    from research import metric_writers
+    if not metric_writers.available():
+      fail("eval.tensorboard", True, "writing TensorBoard event files needs the tensorboard package; "
+           f"install it with: {metric_writers.INSTALL}")
   for step in check_sequence("eval.checkpoint_steps", c.eval.get("checkpoint_steps", ()), empty=True):
     check_int("eval.checkpoint_steps", step, 0, steps)
     if step % every:
