@@ -33,6 +33,7 @@ from research.sweep import not_diverged  # noqa: F401  (figures filter with it)
 LEVEL = 0.95  # confidence level of every interval drawn
 SEED = 0  # the jitter of seed points: fixed, so identical runs draw identical bytes
 DPI = 110
+MIN_N = 3  # fewer seeds than this: the mean is drawn without an interval
 POINT = dict(s=9, alpha=0.45, linewidths=0, zorder=2)  # one seed: small, semi-transparent
 
 # Families with a fixed hue (the rest get one from a hash of the spec). LeakyReLU's shade moves
@@ -124,8 +125,9 @@ def seeds_and_means(ax, xs, groups, colour, rng: np.random.Generator, *, width: 
   """At each x, one point per seed (jittered) and the mean with its t-interval; returns the n's.
 
   groups: one array of values per x (non-finite values, and values <= 0 on log axes, dropped).
-  clip: the range the quantity can take (0..1 for a fraction); the interval is cut to it, since a
-  t-interval near a bound (15 seeds at 1.0, one at 0.5) otherwise reaches past what is possible.
+  clip: the range the quantity can take (0..1 for a fraction; None for an open end); the interval
+  is cut to it, since a t-interval near a bound (15 seeds at 1.0, one at 0.5) otherwise reaches
+  past what is possible. Groups of fewer than MIN_N seeds get the mean without an interval.
   One scatter and one errorbar call for all x, so that figures with many panels stay fast; the
   means are an errorbar (a line, not a scatter), so an axes' scatter points are exactly its seeds.
   """
@@ -144,6 +146,8 @@ def seeds_and_means(ax, xs, groups, colour, rng: np.random.Generator, *, width: 
   mean, lo, hi, n = (np.array(c) for c in zip(*stats))
   if clip is not None:
     lo, hi = np.clip(lo, *clip), np.clip(hi, *clip)
+  # Below MIN_N the t quantile explodes (12.7 at n = 2): the mean alone, the points say the rest.
+  lo, hi = np.where(n < MIN_N, mean, lo), np.where(n < MIN_N, mean, hi)
   ax.errorbar(mx, mean, yerr=[mean - lo, hi - mean], fmt="_", color=mean_colour, markersize=10,
               markeredgewidth=2, elinewidth=1.3, capsize=3, zorder=3, linestyle="none")
   return [int(k) for k in n]
