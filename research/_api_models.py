@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import types
 
 import jax
 import jax.numpy as jnp
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from research import datasets, sweep
-from research.activations import parse_activation
+from research.metrics import family
 from research.models import ModelSpec, dense_weights, forward, graphdef_of
 from research.model_batch import ModelBatch
 
@@ -67,11 +68,24 @@ class Models:
   def __len__(self) -> int:
     return len(self.results)
 
+  def __repr__(self) -> str:
+    r = self.results
+    if not len(r):
+      return "Models(0 models)"
+    kinds = lambda c: ", ".join(map(str, dict.fromkeys(r[c])))
+    return (f"Models({len(r)} models: data {kinds('dataset')}; activations {kinds('activation')}; "
+            f"widths {kinds('width')}; depths {kinds('depth')}; seeds 0-{int(r['seed'].max())}; "
+            f"{int(r['diverged'].sum())} diverged)")
+
   @functools.cached_property
   def results(self) -> pd.DataFrame:
     """One row per model: what it is (dataset, activation, width, depth, lr, seed) and its metrics."""
-    return pd.DataFrame([dict(row, unit=sweep.unit_hash(self.config, u.unit), model_index=m)
-                         for u in self.units for m, row in enumerate(u.record["rows"])])
+    frame = pd.DataFrame([dict(row, unit=sweep.unit_hash(self.config, u.unit), model_index=m)
+                          for u in self.units for m, row in enumerate(u.record["rows"])])
+    # One column order whether the rows come from training or from a workdir's JSON (sorted keys):
+    # what a model is first, then its metrics by name.
+    first = [c for c in sweep.BASE_COLUMNS if c in frame]
+    return frame[first + sorted(c for c in frame if c not in first)]
 
   @functools.cached_property
   def curves(self) -> pd.DataFrame:
@@ -145,9 +159,8 @@ class Models:
 
   def pwl(self, i: int):
     """The pieces of model i's activation; None where exact regions are not defined (smooth, PReLU)."""
-    act = parse_activation(self.row(i)["activation"])
-    # PReLU learns one slope per layer; the region enumeration takes one activation for all layers.
-    return None if act.kind.learned_slope else act.pwl()
+    # The metric families' own rule (it reads the row's spec only), so the two never disagree.
+    return family.row_pwl(types.SimpleNamespace(rows=[self.row(i)]), 0)
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef",))

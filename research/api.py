@@ -55,7 +55,7 @@ import pandas as pd
 
 from research import _api_plots, datasets, sweep
 from research._api_models import Models, UnitData, default_config
-from research.activations import get_activation, parse_activation
+from research.activations import ACTIVATIONS, get_activation
 from research.hypotheses import Hypothesis, HypothesisResult, evaluate as _evaluate_hypothesis, get_hypothesis
 from research.metrics import family, regions as _regions
 from research.store import Store
@@ -124,9 +124,8 @@ def evaluate(models: Models, families: str | Sequence[str], **knobs) -> Models:
 def regions(models: Models, i: int) -> _regions.Regions:
   """Exact linear regions and decision boundary of model i on its data domain (NaN count if smooth)."""
   kernels, biases = models.weights(i)
-  act = parse_activation(models.row(i)["activation"])
   return _regions.enumerate_regions(kernels, biases, models.pwl(i), np.asarray(models.data(i).domain),
-                                    activation_name=act.name)
+                                    activation_name=models.row(i)["activation_name"])
 
 
 def plot_boundaries(models: Models, models_shown: Sequence[int] | None = None,
@@ -228,15 +227,10 @@ def _activation_specs(activations, slopes) -> list[str]:
     else:
       out.append(spec)
   if slopes and not any(get_activation(s.partition(":")[0]).uses_slope for s in specs):
-    takers = sorted(n for n in _activation_names() if get_activation(n).uses_slope)
+    takers = sorted(n for n, kind in ACTIVATIONS.items() if kind.uses_slope)
     raise ValueError(f"slopes={slopes} given, but none of the activations {specs} takes a slope; "
                      f"activations with a slope: {', '.join(takers)}")
   return out
-
-
-def _activation_names() -> list[str]:
-  from research.activations import ACTIVATIONS
-  return list(ACTIVATIONS)
 
 
 def _shown(models: Models, shown) -> list[int]:
