@@ -5,8 +5,16 @@ Every activation is an entry of one dict; a name that is not a key raises with t
 
 Activations are named in configs by a *spec* string, `name` or `name:arg`:
   relu, leaky_relu:0.01, prelu:0.25, tanh, ...
+One activation per hidden layer is spelt by joining layer specs with `+`, first layer first:
+  relu+leaky_relu:0.2+tanh   (a depth-3 net: ReLU, then LeakyReLU(0.2), then tanh)
+`+` rather than `/` or `,` because specs end up in file names, CSV cells and `--config.x=a,b`
+lists, where `/` is a path and `,` separates list items. Such a spec fits one depth only (the
+config check says so before compiling); a plain spec applies to every layer of any depth and
+keeps its own graph, so a plain `relu` net and a `relu+relu` net are trained by different programs.
 ReLU and LeakyReLU are one parametric family `leaky(x, slope)` (slope 0.0 is ReLU), so models
-that differ only in the slope share one compiled program with the slope vmapped as an array.
+that differ only in the slope share one compiled program with the slope vmapped as an array; per
+layer, nets whose layers are of the same families (e.g. relu+leaky_relu:0.2 and
+leaky_relu:0.1+relu, family `leaky+leaky`) share one program with a vector of slopes.
 The slope of leaky_relu and the initial slope of prelu are never defaulted: library defaults
 differ (0.01 in JAX/PyTorch, 0.2 in TensorFlow, PReLU 0.25) and silently change results.
 """
@@ -128,7 +136,7 @@ class Activation:
     return None if self.kind.pwl is None else self.kind.pwl(self.slope)
 
 
-def parse_activation(spec: str) -> Activation:
+def _parse_one(spec: str) -> Activation:
   """Parses `name` or `name:slope`. Raises ValueError naming the bad value and valid choices."""
   if not isinstance(spec, str):
     raise ValueError(f"activation spec must be a string like 'relu' or 'leaky_relu:0.01', got {spec!r}")
@@ -154,3 +162,72 @@ def parse_activation(spec: str) -> Activation:
 def leaky_family(slopes) -> list[Activation]:
   """One leaky_relu activation per slope (slope 0 is ReLU): a batch of one compiled family."""
   return [parse_activation(f"leaky_relu:{float(s):.10g}") for s in np.asarray(slopes).ravel()]
+
+
+LAYER_SEP = "+"
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerActivations:
+  """A parsed per-layer spec `a+b+...`: one Activation per hidden layer, first layer first."""
+
+  layers: tuple[Activation, ...]
+  spec: str  # canonical, each layer's spec canonical, e.g. "relu+leaky_relu:0.2"
+
+  @property
+  def depth(self) -> int:
+    return len(self.layers)
+
+  @property
+  def name(self) -> str:
+    return LAYER_SEP.join(a.name for a in self.layers)
+
+  @property
+  def family(self) -> str:
+    # Same per-layer families = same graph; the slopes are then a vmapped (depth,) vector.
+    return LAYER_SEP.join(a.family for a in self.layers)
+
+  @property
+  def slopes(self) -> tuple[float, ...]:
+    return tuple(a.slope for a in self.layers)
+
+  @property
+  def slope(self) -> float:
+    """The layers' common slope, NaN where they differ (the results table's `slope` column)."""
+    return self.slopes[0] if len(set(self.slopes)) == 1 else float("nan")
+
+  def pwl(self) -> None:
+    """None: there is no one set of pieces for every layer; see `layer_pwls`."""
+    return None
+
+  def layer_pwls(self) -> tuple[PiecewiseLinear, ...] | None:
+    """The pieces of each layer, or None if any layer is smooth."""
+    pieces = tuple(a.pwl() for a in self.layers)
+    return None if any(p is None for p in pieces) else pieces
+
+
+AnyActivation = Activation | LayerActivations
+
+
+def parse_activation(spec: str) -> AnyActivation:
+  """Parses `name`, `name:slope` or a per-layer `spec+spec+...`; raises ValueError naming the bad
+  part and the valid forms."""
+  if isinstance(spec, str) and LAYER_SEP in spec:
+    parts = spec.split(LAYER_SEP)
+    if len(parts) < 2 or not all(parts):
+      raise ValueError(f"per-layer activation spec {spec!r} has an empty layer; valid form: one "
+                       f"spec per hidden layer joined by '{LAYER_SEP}', e.g. 'relu+leaky_relu:0.2+tanh'")
+    layers = tuple(_parse_one(p) for p in parts)
+    return LayerActivations(layers, LAYER_SEP.join(a.spec for a in layers))
+  return _parse_one(spec)
+
+
+def layers_of(act: AnyActivation, depth: int) -> tuple[Activation, ...]:
+  """The activation of each of `depth` hidden layers; raises ValueError if a per-layer spec has
+  another number of layers."""
+  if isinstance(act, LayerActivations):
+    if act.depth != depth:
+      raise ValueError(f"activation {act.spec!r} has {act.depth} layers but the net has depth {depth}; "
+                       f"give one spec per hidden layer ({depth} joined by '{LAYER_SEP}') or one plain spec")
+    return act.layers
+  return (act,) * depth

@@ -8,6 +8,8 @@ layer) reads these, so no metric needs to know the model's code.
 
 The leaky-family slope lives in the model as a non-trainable `Slope` variable, so models that
 differ only in the slope have the same graph and are vmapped together; PReLU's slope is a `Param`.
+A per-layer activation (`relu+leaky_relu:0.2`, research/activations.py) gives each hidden layer its
+own function and its own slope variable (a `Param` for a prelu layer).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from research.activations import Activation
+from research.activations import AnyActivation, LayerActivations, layers_of
 
 Intermediates = dict[str, tuple[jax.Array, ...]]
 
@@ -99,13 +101,24 @@ class MLP(nnx.Module):
   """
 
   def __init__(self, in_dim: int, hidden_widths: tuple[int, ...], num_classes: int,
-               activation: Activation, init: str, *, slope: jax.Array | float | None = None,
+               activation: AnyActivation, init: str, *, slope: jax.Array | float | None = None,
                rngs: nnx.Rngs):
+    """`slope`: the model's slope where the engine varies it per model (a scalar, or one per layer
+    for a per-layer activation); None takes the activation's own."""
+    layers = layers_of(activation, len(hidden_widths))  # a per-layer spec of another depth raises
     self.activation = activation
     self.num_classes = num_classes
     widths = (in_dim, *hidden_widths)
     self.hidden = nnx.List([Dense(a, b, init, rngs=rngs) for a, b in zip(widths[:-1], widths[1:])])
     self.head = Dense(widths[-1], 1 if num_classes == 2 else num_classes, init, rngs=rngs)
+    if isinstance(activation, LayerActivations):
+      slopes = jnp.asarray(activation.slopes if slope is None else slope, jnp.float32)
+      if slopes.shape != (len(layers),):
+        raise ValueError(f"activation {activation.spec!r} needs one slope per layer ({len(layers)}), "
+                         f"got shape {slopes.shape}")
+      self.slopes = nnx.List([nnx.Param(slopes[i]) if a.kind.learned_slope else Slope(slopes[i])
+                              for i, a in enumerate(layers)])
+      return
     slope = jnp.asarray(activation.slope if slope is None else slope, jnp.float32)
     if activation.kind.learned_slope:
       # PReLU as in PyTorch's default: one learned slope per layer.
@@ -114,9 +127,12 @@ class MLP(nnx.Module):
       self.slope = Slope(slope)
 
   def layer_slopes(self) -> list[jax.Array]:
-    if self.activation.kind.learned_slope:
+    if isinstance(self.activation, LayerActivations) or self.activation.kind.learned_slope:
       return [s[...] for s in self.slopes]
     return [self.slope[...]] * len(self.hidden)
+
+  def layer_fns(self) -> list:
+    return [a.kind.fn for a in layers_of(self.activation, len(self.hidden))]
 
   def __call__(self, x: jax.Array) -> tuple[jax.Array, Intermediates]:
     """x (..., in_dim) -> logits (..., outputs) and the intermediates, each (..., width).
@@ -130,9 +146,9 @@ class MLP(nnx.Module):
     lead, in_dim = x.shape[:-1], x.shape[-1]
     h = x.reshape(-1, in_dim).T
     pre, act = [], []
-    for layer, slope in zip(self.hidden, self.layer_slopes()):
+    for layer, slope, fn in zip(self.hidden, self.layer_slopes(), self.layer_fns()):
       z = layer.feature_major(h)
-      h = self.activation.kind.fn(z, slope)
+      h = fn(z, slope)
       pre.append(z)
       act.append(h)
     points_major = lambda a: a.T.reshape(*lead, a.shape[0])
@@ -155,7 +171,9 @@ class ModelSpec:
   in_dim: int
   hidden_widths: tuple[int, ...]
   num_classes: int
-  activation: Activation  # names the family (the program); a batch's models each bring their own
+  # Names the family (the program); a batch's models each bring their own activation and so their
+  # slope (ModelBatch.activations), which is what they are trained with.
+  activation: AnyActivation
   init: str
 
   def build(self, key: jax.Array, slope: jax.Array | float | None = None) -> MLP:

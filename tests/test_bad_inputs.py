@@ -214,6 +214,15 @@ CASES = [
     ("relu_vs_leaky", [W, Q, "--config.data.params={'spirals': 3}"], "data.params.spirals"),
     ("relu_vs_leaky", [W, Q, "--config.data.params.rings.num_rings=100000000"], "num_rings"),
     ("relu_vs_leaky", [W, Q, "--config.data.names=('rings:num_rings=100000000',)"], "num_rings"),
+    # per-layer activations and the boundary-function data set
+    ("relu_vs_leaky", [W, Q, "--config.model.activations=('relu+tanh+relu',)"], "depths = (2,)"),
+    ("relu_vs_leaky", [W, Q, "--config.model.activations=('relu+',)"], "empty layer"),
+    ("relu_vs_leaky", [W, Q, "--config.data.names=boundary"], "expression is required"),
+    ("relu_vs_leaky", [W, Q, "--config.data.names=boundary",
+                       "--config.data.params.boundary.expression=__import__('os')"], "function '__import__'"),
+    ("relu_vs_leaky", [W, Q, "--config.data.names=boundary",
+                       "--config.data.params.boundary.expression=x**2+y**2+1"], "constant sign"),
+    ("relu_vs_leaky", [W, Q, "--config.data.names=boundary:expression='x/y'"], "cannot hold"),
     # huge requests
     ("relu_vs_leaky", [W, "--config.num_seeds=10000000"], "num_seeds"),
     ("relu_vs_leaky", [W, "--config.num_seeds=100000"], "models"),

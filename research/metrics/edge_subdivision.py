@@ -53,7 +53,7 @@ from typing import Sequence
 import numpy as np
 
 from research.metrics.face_grouping import chains, pack, paired, patterns_of, unique_rows, unpack
-from research.metrics.pwl_networks import ActLike, check_net, input_map, to_pwl
+from research.metrics.pwl_networks import ActLike, check_net, input_map, layer_pwls, to_pwl
 from research.metrics.regions import ON_LINE_REL, SLIVER_REL, THIN_REL, enumerate_regions
 
 # A vertex whose value for a cut is within DEGENERATE_FACTOR * ON_LINE_REL * (the largest size, over
@@ -126,12 +126,12 @@ def finish(Xv, A_, B_, fs, F, pats, domain) -> Subdivision | None:
 def _exact_eps(ws, bs, pwl, pats, li, Emat, origin, ext) -> np.ndarray:
   """DEGENERATE_FACTOR * ON_LINE_REL * the largest size (|a| . ext + |c - t|) over the faces of
   every line of layer li, from the faces' maps (composed from their patterns)."""
-  slopes, inters = np.asarray(pwl.slopes), np.asarray(pwl.intercepts)
-  bps = np.asarray(pwl.breakpoints, np.float64)
+  bps = np.asarray(layer_pwls(pwl, len(ws) - 1)[li].breakpoints, np.float64)
   A = np.broadcast_to(Emat, (len(pats),) + Emat.shape)
   c = np.broadcast_to(origin, (len(pats),) + origin.shape)
   col = 0
-  for w, b in zip(ws[:li], bs[:li]):
+  for w, b, layer in zip(ws[:li], bs[:li], layer_pwls(pwl, len(ws) - 1)):
+    slopes, inters = np.asarray(layer.slopes), np.asarray(layer.intercepts)
     ZA, Zc = A @ w, c @ w + b
     p = pats[:, col:col + w.shape[1]].astype(np.int64)
     col += w.shape[1]
@@ -160,12 +160,16 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
   if pwl is None:
     raise ValueError("edge subdivision needs a piecewise-linear activation")
   ws, bs = check_net(weights, biases)
+  pieces = layer_pwls(pwl, len(ws) - 1)
+  if len({p.breakpoints for p in pieces}) > 1:
+    return None  # the line bookkeeping assumes one set of breakpoints: enumerate_regions decides
   Emat, origin = input_map(ws[0].shape[0], plane)
   (u0, u1), (v0, v1) = domain
   ext = np.abs(domain).max(1)
-  bps = np.asarray(pwl.breakpoints, np.float64)
+  bps = np.asarray((pieces[0] if pieces else pwl).breakpoints, np.float64)
   nb = len(bps)
-  slopes = np.asarray(pwl.slopes)
+  # The largest |slope| of any layer bounds how fast each layer's input can change.
+  slopes = np.concatenate([np.asarray(p.slopes) for p in (pieces or [pwl])])
 
   X = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
   ea, eb = np.array([0, 1, 2, 3]), np.array([1, 2, 3, 0])
@@ -186,7 +190,7 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
     if L == 0:  # no breakpoints: one piece, nothing is cut
       hist.append((np.arange(F), None, h))
       gamma = smax * gmax
-      layer_in = pwl(Z)
+      layer_in = pieces[li](Z)
       continue
     V = len(X)
     G = Z - bps[0] if nb == 1 else (Z[:, :, None] - bps).reshape(V, L)
@@ -301,7 +305,7 @@ def subdivide(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: 
     if not last_layer:
       Z = np.concatenate([Z, Zb, Zi])
       gamma = smax * gmax
-      layer_in = apply_pwl(pwl, Z)
+      layer_in = apply_pwl(pieces[li], Z)
   return finish(X, ea, eb, fs, F, functools.partial(patterns_of, hist, F, nb), domain)
 
 

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from research.activations import parse_activation
+from research.activations import LayerActivations, parse_activation
 from research.models import ModelSpec, dense_weights, forward, graphdef_of
 
 if TYPE_CHECKING:  # the engine's result type, for annotations only: metrics do not import the engine
@@ -144,8 +144,11 @@ def unit_domain(ctx: EvalContext):
 
 
 def row_pwl(ctx: EvalContext, i: int):
-  """The pieces of model i's activation (its row's spec); None where exact regions do not apply."""
+  """The pieces of model i's activation (its row's spec): one PiecewiseLinear, or one per layer
+  for a per-layer spec; None where exact regions do not apply (a smooth or a prelu layer)."""
   act = parse_activation(ctx.rows[i]["activation"])  # the spec the model was trained with
-  # PReLU learns one slope per layer; the enumeration takes one activation for every layer.
+  # PReLU learns its slope: the spec's slope is only where training started, not the model's.
+  if isinstance(act, LayerActivations):
+    return None if any(a.kind.learned_slope for a in act.layers) else act.layer_pwls()
   return None if act.kind.learned_slope else act.pwl()
 

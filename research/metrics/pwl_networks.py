@@ -4,7 +4,9 @@ The shared ground of the exact region code (regions.py, segment_regions.py,
 activation_patterns.py, edge_subdivision.py, decision_regions.py): an activation given as a spec
 string, Activation, ActivationKind or PiecewiseLinear (`ActLike`) is resolved to its pieces
 (`to_pwl`, None for a smooth one, for which `regions_defined` is False and `undefined_reason` says
-why); a network is `weights` (d_in, h1), ..., (h_L, d_out), `biases` (h1,), ..., (d_out,), checked
+why). A per-layer activation (`relu+leaky_relu:0.2`, a LayerActivations, or a tuple of one
+PiecewiseLinear per hidden layer) resolves to a tuple of pieces, and None if any layer is smooth;
+the region code reads each layer's pieces with `layer_pwls(pieces, num_hidden_layers)`. a network is `weights` (d_in, h1), ..., (h_L, d_out), `biases` (h1,), ..., (d_out,), checked
 to chain and cast to float64 (`check_net`); a_l = act(a_{l-1} @ W_l + b_l) for hidden layers,
 logits = a_L @ W_out + b_out (`forward_numpy`); binary head when d_out == 1 (class 1 iff logit >
 0), argmax otherwise (`classes`); and a 2-D slice (u, v) of the input space is x = [u, v] @ E +
@@ -17,10 +19,12 @@ from typing import Sequence
 
 import numpy as np
 
-from research.activations import (Activation, ActivationKind, PiecewiseLinear, get_activation,
-                                  parse_activation)
+from research.activations import (Activation, ActivationKind, LayerActivations, PiecewiseLinear,
+                                  get_activation, parse_activation)
 
-ActLike = PiecewiseLinear | Activation | ActivationKind | str | None
+# One PiecewiseLinear for every layer, or one per hidden layer (first layer first).
+Pieces = PiecewiseLinear | tuple[PiecewiseLinear, ...]
+ActLike = Pieces | Activation | LayerActivations | ActivationKind | str | None
 
 def _kind_of(act: ActLike) -> ActivationKind | None:
   """The registry entry behind a spec string or Activation (None for a bare PiecewiseLinear)."""
@@ -37,15 +41,19 @@ def regions_defined(act: ActLike) -> bool:
   """Whether linear regions exist for an activation (name, spec, Activation or PiecewiseLinear)."""
   if act is None:
     return False
-  if isinstance(act, PiecewiseLinear):
+  if isinstance(act, (PiecewiseLinear, tuple)):
     return True
+  if isinstance(act, str) and "+" in act:
+    act = parse_activation(act)
+  if isinstance(act, LayerActivations):
+    return act.layer_pwls() is not None
   return _kind_of(act).piecewise_linear
 
 
 def _name_of(act: ActLike, name: str | None) -> str:
   if name is not None:
     return name
-  if isinstance(act, Activation):
+  if isinstance(act, (Activation, LayerActivations)):
     return act.spec
   if isinstance(act, ActivationKind):
     return act.name
@@ -61,17 +69,41 @@ def undefined_reason(act: ActLike, name: str | None = None) -> str:
   return f"linear regions are not defined for {_name_of(act, name)} (not piecewise linear)"
 
 
-def to_pwl(act: ActLike) -> PiecewiseLinear | None:
-  """The pieces of `act`, or None for a smooth activation."""
+def to_pwl(act: ActLike) -> Pieces | None:
+  """The pieces of `act` (a tuple of per-layer pieces for a per-layer activation), or None where
+  any layer is smooth."""
   if act is None or isinstance(act, PiecewiseLinear):
+    return act
+  if isinstance(act, tuple):
+    if not act or not all(isinstance(p, PiecewiseLinear) for p in act):
+      raise ValueError(f"per-layer pieces must be a non-empty tuple of PiecewiseLinear, got {act!r}")
     return act
   if isinstance(act, str):
     act = parse_activation(act)  # leaky_relu without a slope raises: the slope is never defaulted
+  if isinstance(act, LayerActivations):
+    return act.layer_pwls()
   if isinstance(act, ActivationKind):
     if act.uses_slope and act.fixed_slope is None:
       raise ValueError(f"activation {act.name!r} needs a slope; pass an Activation or a spec string")
     return None if act.pwl is None else act.pwl(act.fixed_slope or 0.0)
   return act.pwl()
+
+
+def layer_pwls(pieces: Pieces, num_layers: int) -> list[PiecewiseLinear]:
+  """The pieces of each of `num_layers` hidden layers; raises if per-layer pieces do not fit."""
+  if isinstance(pieces, PiecewiseLinear):
+    return [pieces] * num_layers
+  if len(pieces) != num_layers:
+    raise ValueError(f"{len(pieces)} per-layer activations for a net with {num_layers} hidden layers")
+  return list(pieces)
+
+
+def common_breakpoints(pieces: Pieces | None) -> tuple[float, ...] | None:
+  """The breakpoints every layer shares (activation patterns are read with them), else None."""
+  if pieces is None or isinstance(pieces, PiecewiseLinear):
+    return None if pieces is None else tuple(pieces.breakpoints)
+  points = {tuple(p.breakpoints) for p in pieces}
+  return points.pop() if len(points) == 1 else None
 
 
 def check_net(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]):
@@ -85,13 +117,13 @@ def check_net(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]):
   return ws, bs
 
 
-def forward_numpy(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: PiecewiseLinear,
+def forward_numpy(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act: Pieces,
                   x: np.ndarray, return_patterns: bool = False):
   """Plain float64 forward pass: logits (N, d_out) and optionally the patterns (N, hidden units)."""
   ws, bs = check_net(weights, biases)
   a = np.asarray(x, np.float64)
   pats = []
-  for w, b in zip(ws[:-1], bs[:-1]):
+  for w, b, act in zip(ws[:-1], bs[:-1], layer_pwls(act, len(ws) - 1)):
     z = a @ w + b
     pats.append(act.piece_index(z))
     a = act(z)

@@ -30,7 +30,7 @@ import numpy as np
 
 from research.metrics import polygons
 from research.metrics.pwl_networks import (ActLike, check_net, classes, forward_numpy, input_map,
-                                           regions_defined, to_pwl, undefined_reason)
+                                           layer_pwls, regions_defined, to_pwl, undefined_reason)
 
 # A split is made when its smaller piece is big enough: area at least SLIVER_REL * (domain area),
 # or thickness (area / perimeter, between half the inradius and the inradius of a convex polygon)
@@ -99,15 +99,15 @@ def enumerate_regions(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray
   ext = np.abs(domain).max(1)  # |u|, |v| bounds: the scale of an affine function's rounding error
   area_tol = SLIVER_REL * (u1 - u0) * (v1 - v0)
   thin_tol = THIN_REL * ext.max()
-  bps = np.asarray(pwl.breakpoints, np.float64)
-  slopes, inters = np.asarray(pwl.slopes), np.asarray(pwl.intercepts)
 
   verts = np.array([[[u0, v0], [u1, v0], [u1, v1], [u0, v1]]])
   nv = np.array([4])
   A = E[None]  # (R, 2, width): the current layer input as an affine map of (u, v)
   c = origin[None]
   pats: list[np.ndarray] = []
-  for w, b in zip(ws[:-1], bs[:-1]):
+  for w, b, layer in zip(ws[:-1], bs[:-1], layer_pwls(pwl, len(ws) - 1)):
+    bps = np.asarray(layer.breakpoints, np.float64)  # this layer's pieces (per-layer activations)
+    slopes, inters = np.asarray(layer.slopes), np.asarray(layer.intercepts)
     ZA, Zc = A @ w, c @ w + b  # pre-activations of this layer, per region at the layer start
     parent = np.arange(len(verts))  # region at the layer start that each polygon came from
     for j in range(w.shape[1]):

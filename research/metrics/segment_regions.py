@@ -14,25 +14,25 @@ from typing import Sequence
 
 import numpy as np
 
-from research.activations import PiecewiseLinear
-from research.metrics.pwl_networks import ActLike, check_net, regions_defined, to_pwl, undefined_reason
+from research.metrics.pwl_networks import (ActLike, Pieces, check_net, layer_pwls, regions_defined,
+                                           to_pwl, undefined_reason)
 
 # Segment splits closer than this (in t of [0, 1]) are merged, as slivers are in 2-D.
 SEGMENT_TOL = 1e-12
 
 
 def segment_intervals(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
-                      act: PiecewiseLinear, p0: np.ndarray, p1: np.ndarray
+                      act: Pieces, p0: np.ndarray, p1: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray]:
   """Exact regions along x(t) = p0 + t (p1 - p0), t in [0, 1]: breaks (R+1,), patterns (R, units)."""
   ws, bs = check_net(weights, biases)
   p0, p1 = np.asarray(p0, np.float64), np.asarray(p1, np.float64)
-  bps = np.asarray(act.breakpoints, np.float64)
-  slopes, inters = np.asarray(act.slopes), np.asarray(act.intercepts)
   t0, t1 = np.zeros(1), np.ones(1)
   a, g = p0[None], (p1 - p0)[None]  # layer input = a + t g on each interval
   pats: list[np.ndarray] = []
-  for w, b in zip(ws[:-1], bs[:-1]):
+  for w, b, layer in zip(ws[:-1], bs[:-1], layer_pwls(act, len(ws) - 1)):
+    bps = np.asarray(layer.breakpoints, np.float64)  # this layer's pieces (per-layer activations)
+    slopes, inters = np.asarray(layer.slopes), np.asarray(layer.intercepts)
     za, zg = a @ w + b, g @ w
     # Every crossing of every unit with every breakpoint, per interval; then cut there.
     with np.errstate(divide="ignore", invalid="ignore"):
