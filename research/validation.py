@@ -11,7 +11,7 @@ import numbers
 import re
 
 from research import datasets
-from research.activations import parse_activation
+from research.activations import LAYER_SEP, LayerActivations, parse_activation
 from research.models import INITIALISERS
 from research.train import OPTIMIZERS, SCHEDULES
 
@@ -171,6 +171,10 @@ def _check_dataset_counts(spec: str, params: dict) -> None:
       fail(f"data.params ({spec})", {key: value}, f"{key} must be <= {MAX_DATASET_COUNT:,}")
 
 
+# Characters a data set spec cannot hold: they are not portable in file names (or are paths).
+UNSAFE_IN_NAMES = '/\\*?"<>|'
+
+
 def validate_study_config(c) -> None:
   """Raises ConfigError on the first invalid value of a training-study config."""
   check_required(c)
@@ -180,6 +184,11 @@ def validate_study_config(c) -> None:
     if not isinstance(spec, str):
       fail("data.names", tuple(c.data.names), f"names must be strings such as 'spirals' or "
            f"'rings:num_rings=3'; valid data sets: {', '.join(sorted(datasets.DATASETS))}")
+    unsafe = sorted({ch for ch in spec if ch in UNSAFE_IN_NAMES or not ch.isprintable()})
+    if unsafe:  # a spec names files (figures per data set) and results rows
+      fail("data.names", spec, f"a data set spec names files and cannot hold {''.join(unsafe)!r}; "
+           "put such values in data.params, e.g. --config.data.names=boundary "
+           "--config.data.params.boundary.expression='x**2 + y**2 - 0.5'")
     try:
       datasets.parse_dataset_spec(spec)
     except (ValueError, TypeError, SyntaxError) as e:
@@ -205,14 +214,20 @@ def validate_study_config(c) -> None:
     except (ValueError, TypeError) as e:
       raise ConfigError(f"config.data.params ({spec}): {e}") from None
 
+  acts = []
   for spec in check_sequence("model.activations", c.model.activations):
     try:
       if not isinstance(spec, str):
         raise ValueError(f"{spec!r} is not an activation spec string such as 'relu' or 'leaky_relu:0.2'")
-      parse_activation(spec)
+      acts.append(parse_activation(spec))
     except ValueError as e:
       raise ConfigError(f"config.model.activations: {e}") from None
   depths = [check_int("model.depths", d, 1, 1000) for d in check_sequence("model.depths", c.model.depths)]
+  for act in acts:  # a per-layer spec fits one depth; every depth of the grid is trained with it
+    if isinstance(act, LayerActivations) and any(d != act.depth for d in depths):
+      fail("model.activations", act.spec, f"has {act.depth} per-layer activations but model.depths = "
+           f"{tuple(depths)}; give exactly one spec per hidden layer joined by '{LAYER_SEP}' (depth "
+           f"{act.depth} only), or one plain spec such as 'relu' for every depth")
   if "neurons" in c.model:  # total hidden units split equally over the layers, instead of widths
     for n in check_sequence("model.neurons", c.model.neurons):
       check_int("model.neurons", n, 1, 4096)
