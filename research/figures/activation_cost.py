@@ -9,10 +9,10 @@ from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
 import numpy as np
 import pandas as pd
 
-from research.figures.style import save
+from research.figures.style import Figure, begin, save
 from research.studies.activation_cost import ELEMENTWISE, REFERENCE
 
-def ratio_figure(summary: pd.DataFrame, min_effect: float, path: Path) -> Path:
+def ratio_figure(summary: pd.DataFrame, min_effect: float, path: Path) -> Figure:
   """Per benchmark: median time relative to adjacent ReLU, min-max (thin) and quartile (thick) bars."""
   names = list(dict.fromkeys(summary["benchmark"]))
   acts = list(dict.fromkeys(summary["activation"]))
@@ -43,7 +43,12 @@ def ratio_figure(summary: pd.DataFrame, min_effect: float, path: Path) -> Path:
   axes[0, -1].legend(fontsize=7, loc="lower right")
   fig.suptitle("Cost relative to the ReLU timings just before and after, over rounds", y=1.02)
   fig.tight_layout()
-  return save(fig, path)
+  others = summary[summary["activation"] != REFERENCE]
+  slow = others.loc[others["ratio_to_relu"].idxmax()] if len(others) else None
+  caption = (f"Median time per call relative to the ReLU timings around it (log scale; dashed: ReLU + {min_effect:.0%})"
+             + (f"; the slowest is {slow['activation']} in {slow['benchmark']} at {slow['ratio_to_relu']:.2f} x ReLU."
+                if slow is not None else "."))
+  return Figure(save(fig, path), caption)
 
 
 def _benchmark_label(name: str, summary: pd.DataFrame) -> str:
@@ -52,7 +57,8 @@ def _benchmark_label(name: str, summary: pd.DataFrame) -> str:
   return f"{what}\nReLU: {1e3 * float(relu.iloc[0]):.3g} ms per call"
 
 
-def draw_figures(workdir: Path, min_effect: float) -> list[Path]:
+def draw_figures(workdir: Path, min_effect: float) -> list[Figure]:
   """The study's figure, from summary.csv."""
+  begin()
   summary = pd.read_csv(Path(workdir) / "summary.csv")
   return [ratio_figure(summary, min_effect, Path(workdir) / "figures" / "time_relative_to_relu.png")]
