@@ -86,6 +86,8 @@ def test_verdict_agrees_with_the_interval():
     d = rng.normal(loc=rng.uniform(-1, 1), scale=rng.uniform(0.1, 1), size=n)
     if i % 3 == 0:
       d = rng.exponential(size=n) - rng.uniform(0, 1.5)  # skewed: the bootstrap-t end decides
+    if i % 4 == 1:  # zero-inflated: some resamples have sd 0 and are dropped
+      d = np.where(rng.random(n) < 0.6, 0.0, np.round(rng.normal(0.5, 1, size=n)))
     for direction in stats.DIRECTIONS:
       r = stats.paired_comparison(d, np.zeros(n), direction, m, n_boot=999, seed=i)
       low, high = r.ci_low, r.ci_high
@@ -174,12 +176,53 @@ def test_all_equal_differences_do_not_crash():
   assert stats.paired_comparison(np.zeros(8), np.zeros(8), "two-sided", 0.0).verdict == stats.INCONCLUSIVE
 
 
-def test_ties_at_zero_widen_rather_than_break_the_interval():
-  # 6 of 8 differences 0: a tenth of the resamples have sd 0; their t* is +-inf, not NaN.
+def test_ties_at_zero_give_a_finite_interval():
+  # 6 of 8 differences 0: (6/8)^8 = 10% of the resamples are all zero (sd 0, no t*). They are
+  # dropped; counting them as t* = -inf made the upper end infinite.
   d = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.01, 0.02])
   r = stats.paired_comparison(d, np.zeros(8), "greater", 0.0, n_boot=2000)
-  assert r.ci_low <= 0 and r.ci_high >= 0.01 and not math.isnan(r.p)
-  assert r.verdict == stats.INCONCLUSIVE
+  assert np.isfinite([r.ci_low, r.ci_high]).all() and r.ci_method == stats.CI_METHOD
+  t_half = scipy.stats.t.ppf(0.975, 7) * np.std(d, ddof=1) / math.sqrt(8)
+  assert r.ci_low <= min(0.0, d.mean() - t_half) and r.ci_high >= d.mean() + t_half - 1e-15
+  assert not math.isnan(r.p) and r.verdict == stats.INCONCLUSIVE
+  # The case behind it (leaky_connected_at_width_2: 16 seeds, integer counts, mostly equal): a
+  # finite lower end, and the p-values still read off the interval.
+  counts = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 1], dtype=float)
+  r = stats.paired_comparison(counts, np.zeros(16), "less", 0.0)
+  assert np.isfinite([r.ci_low, r.ci_high]).all() and r.ci_low < 0 < r.ci_high
+  assert r.p > 0.025 and r.verdict == stats.INCONCLUSIVE
+
+
+def test_bootstrap_half_uses_only_resamples_with_spread():
+  d = np.array([0.0] * 6 + [0.5, 2.0])
+  inference = stats.StudentizedMean(d[None], 4000, np.random.default_rng(0))
+  kept = int(inference.n_kept[0])
+  # About (6/8)^8 + 2 (1/8)^8 of the resamples are all equal: P = 0.1001.
+  assert abs((4000 - kept) / 4000 - 0.1001) < 0.02
+  assert np.isfinite(inference.tstar[0, :kept]).all() and np.isnan(inference.tstar[0, kept:]).all()
+  # The ends use the k-th largest / smallest kept t*, k = floor(0.025 (B_kept + 1)).
+  k = int(0.025 * (kept + 1))
+  low, high = (float(x[0]) for x in inference.bootstrap_t_interval(0.95))
+  kept_t = np.sort(inference.tstar[0, :kept])
+  assert (inference.mean[0] - low) / inference.se[0] == pytest.approx(kept_t[kept - k])
+  assert (inference.mean[0] - high) / inference.se[0] == pytest.approx(kept_t[k - 1])
+  # and the bootstrap-t p-value counts over the kept resamples: (1 + #{t* >= t}) / (B_kept + 1).
+  t_obs = inference.mean[0] / inference.se[0]
+  p_boot = (1 + np.sum(kept_t >= t_obs)) / (kept + 1)
+  assert inference.p_greater(0.0)[0] == pytest.approx(
+      max(p_boot, scipy.stats.t.sf(t_obs, 7)))
+
+
+def test_too_few_resamples_with_spread_fall_back_to_the_t_interval(monkeypatch):
+  # Forced: BOOT_MIN_KEPT above the 90% of resamples of this sample that have sd > 0.
+  monkeypatch.setattr(stats, "BOOT_MIN_KEPT", 0.95)
+  d = np.array([0.0] * 6 + [0.5, 2.0])
+  r = stats.paired_comparison(d, np.zeros(8), "greater", 0.0, n_boot=2000)
+  inference = stats.StudentizedMean(d[None], 2000, np.random.default_rng(0))
+  t_low, t_high = (float(x[0]) for x in inference.t_interval(0.95))
+  assert r.ci_method == stats.T_ONLY_METHOD
+  assert (r.ci_low, r.ci_high) == pytest.approx((t_low, t_high))
+  assert r.p_zero == pytest.approx(scipy.stats.ttest_1samp(d, 0.0, alternative="greater").pvalue)
 
 
 def test_too_few_pairs_is_inconclusive():
@@ -271,3 +314,4 @@ def test_any_input_gives_one_of_the_verdicts(pairs, direction, min_effect, seed)
     assert math.isnan(p) or 0.0 <= p <= 1.0
   if r.n >= 2 and r.ci_method != "none":
     assert r.ci_low <= r.ci_high
+    assert math.isfinite(r.ci_low) and math.isfinite(r.ci_high)  # n_boot 200 has finite tails
