@@ -224,12 +224,16 @@ def measure(config, spec: ModelSpec, result, batch: ModelBatch, labels: list[dic
   (metric columns per model, one row per model and checkpoint step, arrays for the figures)."""
   metrics, arrays = evaluation.evaluate_unit(config, spec, result, labels, batch.data_index, instances)
   checkpoint_rows = []
-  for step in sorted(result.checkpoints):  # the same families on the parameters at earlier steps
+  # Families in eval.skip_at_checkpoints are not measured at checkpoints, so a study can save
+  # weights through training (for research/views) without every family at every step.
+  at_config = ml_collections.ConfigDict(config.to_dict())
+  at_config.eval.metrics = tuple(m for m in config.eval.metrics if m not in config.eval.get("skip_at_checkpoints", ()))
+  for step in sorted(result.checkpoints):  # the families on the parameters at earlier steps
     params, rest = result.checkpoints[step]
     # diverged_step is the index of the update that failed: steps 0..s-1 come before checkpoint s.
     diverged = result.diverged & (result.diverged_step < step)
     at = dataclasses.replace(result, params=params, rest=rest, diverged=diverged)
-    at_step, _ = evaluation.evaluate_unit(config, spec, at, labels, batch.data_index, instances)
+    at_step, _ = evaluation.evaluate_unit(at_config, spec, at, labels, batch.data_index, instances)
     fit = evaluation.fit_at(spec, params, rest, stack_data(instances), batch.data_index)
     for i, (row, m) in enumerate(zip(labels, at_step)):
       measured = {k: (float("nan") if diverged[i] else v) for k, v in {**fit[i], **m}.items()}

@@ -125,8 +125,9 @@ function render(model) {
     let px = rgb.map((v) => Math.round(255 - 0.3 * (255 - v)));
     const right = c + 1 < N ? i + 1 : -1, down = r + 1 < N ? i + N : -1;
     const edge = (arr) => (right >= 0 && arr[right] !== arr[i]) || (down >= 0 && arr[down] !== arr[i]);
-    if (regions && edge(pat)) px = [110, 110, 110];
-    if (truth && edge(truth)) px = [44, 160, 44];
+    const mix = (to, a) => px.map((v, n) => Math.round((1 - a) * v + a * to[n]));
+    if (regions && edge(pat)) px = mix([85, 85, 85], 0.55);
+    if (truth && edge(truth)) px = mix([44, 160, 44], 0.9);
     if (edge(cls)) px = [0, 0, 0];
     img.data.set([...px, 255], 4 * i);
   }

@@ -35,7 +35,11 @@ from research.views.loading import Run, Selection
 
 CURVE_COLUMNS = ("train_loss", "test_loss", "train_acc", "test_acc")
 HIDDEN_COLUMNS = ("unit", "model_index")  # store bookkeeping, not results
-RESOLUTION = 200  # canvas pixels per side
+# Shown first in the page's table (the rest follow in results.csv's order).
+FIRST_COLUMNS = ("dataset", "activation", "width", "depth", "lr", "seed", "test_acc", "train_acc",
+                 "test_loss", "train_loss", "diverged", "grid_agreement", "num_regions", "boundary_pieces",
+                 "dead_fraction", "inactive_fraction", "margin_mean")
+RESOLUTION = 300  # canvas pixels per side
 TRUTH_RESOLUTION = 120
 
 
@@ -104,7 +108,8 @@ def _curves(run: Run) -> tuple[list[int], dict]:
 def explorer_data(run: Run, initial: Selection | None = None) -> dict:
   """The page's JSON: every model of the run with its weights, row and curve (see module doc)."""
   results = run.results
-  columns = [c for c in results.columns if c not in HIDDEN_COLUMNS]
+  columns = [c for c in FIRST_COLUMNS if c in results]
+  columns += [c for c in results.columns if c not in HIDDEN_COLUMNS and c not in columns]
   steps, curves = _curves(run)
   keys = list(dict.fromkeys(zip(results["dataset"], results["seed"].astype(int))))
   instances, truths = _instances(run, keys)
@@ -134,7 +139,7 @@ PAGE = """<!DOCTYPE html>
 body {{ font-family: system-ui, sans-serif; margin: 1.2em; color: #222; max-width: 1060px; }}
 #controls label {{ margin-right: 1em; font-size: 0.95em; }}
 #main {{ display: flex; gap: 1.4em; align-items: flex-start; margin-top: 0.8em; }}
-#plane {{ width: 440px; height: 440px; image-rendering: pixelated; border: 1px solid #999; }}
+#plane {{ width: 450px; height: 450px; border: 1px solid #999; }}
 #metrics {{ border-collapse: collapse; font-size: 0.8em; }}
 #metrics th {{ text-align: left; font-weight: normal; color: #555; padding: 0 0.8em 0 0; }}
 #metrics td {{ font-variant-numeric: tabular-nums; }}
@@ -145,7 +150,7 @@ body {{ font-family: system-ui, sans-serif; margin: 1.2em; color: #222; max-widt
 <h1>Explorer: {title}</h1>
 <p class="note">{count} models of {workdir}. Every picture is computed in this page from the model's
 saved weights (float32, as trained). Shading: predicted class (blue class 0, red class 1); black:
-decision boundary; dashed-looking green: true class boundary; dots: training points.</p>
+decision boundary; green: true class boundary; dots: training points.</p>
 <div id="controls">
 <label>data set <select id="sel-dataset"></select></label>
 <label>activation <select id="sel-activation"></select></label>
@@ -188,7 +193,3 @@ def read_explorer_data(path: str | Path) -> dict:
   start = text.index(">", start) + 1
   return json.loads(text[start:text.index("</script>", start)])
 
-
-def results_frame(data: dict) -> pd.DataFrame:
-  """The results rows inlined in an explorer page, as a frame (columns as in results.csv)."""
-  return pd.DataFrame([m["row"] for m in data["models"]], columns=data["columns"])
