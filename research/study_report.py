@@ -53,4 +53,5 @@ def training_report(ctx) -> ReportContent:
 def training_figures(ctx) -> list[Path]:
   """The figures of a plain training study (research/figures/training.py)."""
   from research.figures.training import plot_study
-  return plot_study(ctx.workdir)
+  from research.views import training_views  # animation, hidden units, explorer (issue 12)
+  return [*plot_study(ctx.workdir), *training_views(ctx)]
