@@ -232,3 +232,19 @@ def test_smooth_layer_gives_nan_with_reason():
   count, reason = R.region_count_or_nan(ws, bs, "relu+tanh", np.array([[-1.0, 1.0], [-1.0, 1.0]]))
   assert math.isnan(count) and "not piecewise linear" in reason and "relu+tanh" in reason
   assert N.to_pwl("relu+tanh") is None and not N.regions_defined("relu+tanh")
+
+
+def test_pattern_count_of_a_mixed_net_is_its_distinct_patterns():
+  from research.metrics import activation_patterns as AP
+  ws, bs = _net(3, (2, 5, 5, 1))
+  x = _grid(-2.0, 2.0, 64)
+  pieces = N.to_pwl("leaky_relu:0.2+relu")
+  _, pats = N.forward_numpy(ws, bs, pieces, x, return_patterns=True)
+  zs, a = [], x
+  for w, b, layer in zip(ws[:-1], bs[:-1], pieces):
+    zs.append(a @ w + b)
+    a = layer(zs[-1])
+  count, reason = AP.count_patterns_or_nan(tuple(jnp.asarray(z, jnp.float32) for z in zs), "leaky_relu:0.2+relu")
+  assert reason == "" and int(count) == len(np.unique(pats, axis=0)) > 1
+  count, reason = AP.count_patterns_or_nan(tuple(jnp.asarray(z, jnp.float32) for z in zs), "relu+hard_tanh")
+  assert np.isnan(count) and "different breakpoints" in reason

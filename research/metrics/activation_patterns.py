@@ -15,7 +15,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from research.metrics.pwl_networks import ActLike, to_pwl, undefined_reason
+from research.metrics.pwl_networks import ActLike, common_breakpoints, to_pwl, undefined_reason
 
 
 def _pattern_words(pre_activations: tuple[jax.Array, ...], breakpoints: tuple[float, ...]):
@@ -65,4 +65,7 @@ def count_patterns_or_nan(pre_activations: tuple[jax.Array, ...], act: ActLike,
   pwl = to_pwl(act)
   if pwl is None:
     return jnp.asarray(jnp.nan, jnp.float32), undefined_reason(act, activation_name)
-  return count_patterns(pre_activations, pwl.breakpoints), ""
+  breakpoints = common_breakpoints(pwl)  # per-layer pieces: the breakpoints every layer shares
+  if breakpoints is None:
+    return jnp.asarray(jnp.nan, jnp.float32), "the layers' activations have different breakpoints"
+  return count_patterns(pre_activations, breakpoints), ""
