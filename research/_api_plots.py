@@ -7,15 +7,36 @@ one seed (same data, same initial weights) sit side by side.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import io
+
 import numpy as np
 from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.figure import Figure
 
 from research.figures.style import activation_order, activation_palette
 from research.metrics import boundary
 from research.models import predict
 
 PANEL_INCHES = 3.0
+
+
+class _Figure(Figure):
+  """A matplotlib Figure that shows itself as a PNG in IPython and Jupyter, whatever the backend.
+
+  Not made through pyplot: a returned figure is shown once in a notebook (pyplot's would show
+  twice) and is freed with its last reference (pyplot keeps every figure until closed). And
+  research.figures.style selects the file-only Agg backend for the study figures, which turns
+  Jupyter's inline display off; IPython's _repr_png_ protocol does not depend on it.
+  """
+
+  def _repr_png_(self) -> bytes:
+    buffer = io.BytesIO()
+    self.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _figure(**kwargs) -> Figure:
+  return _Figure(**kwargs)
 
 
 def _check_2d(models, i: int, what: str) -> np.ndarray:
@@ -31,8 +52,8 @@ def _layout(models, shown: list[int]):
   rows = [models.row(i) for i in shown]
   keys = list(dict.fromkeys((r["dataset"], r["width"], r["depth"], r["lr"], r["seed"]) for r in rows))
   acts = activation_order(r["activation"] for r in rows)
-  fig, axes = plt.subplots(len(keys), len(acts), figsize=(PANEL_INCHES * len(acts), PANEL_INCHES * len(keys)),
-                           squeeze=False)
+  fig = _figure(figsize=(PANEL_INCHES * len(acts), PANEL_INCHES * len(keys)))
+  axes = fig.subplots(len(keys), len(acts), squeeze=False)
   for ax in axes.flat:
     ax.set_visible(False)
   where = {}
@@ -107,8 +128,8 @@ def hidden_units(models, i: int, layer: int, resolution: int):
   pre, pre_train = np.asarray(inter["pre"][layer]), np.asarray(inter_train["pre"][layer])
   width = pre.shape[1]
   cols = min(width, 8)
-  fig, axes = plt.subplots(-(-width // cols), cols, figsize=(1.9 * cols, 1.9 * -(-width // cols)),
-                           squeeze=False)
+  fig = _figure(figsize=(1.9 * cols, 1.9 * -(-width // cols)))
+  axes = fig.subplots(-(-width // cols), cols, squeeze=False)
   (x0, x1), (y0, y1) = domain
   xs, ys = boundary.grid_axes(domain, resolution)
   data = models.data(i)
@@ -141,7 +162,8 @@ def curves(models, metric: str):
     raise ValueError(f"metric = {metric!r} is invalid: curves hold {', '.join(valid)}")
   data = models.curves
   palette = activation_palette(models.results["activation"])
-  fig, ax = plt.subplots(figsize=(6, 4))
+  fig = _figure(figsize=(6, 4))
+  ax = fig.subplots()
   for (model, act), frame in data.groupby(["model", "activation"], sort=False):
     ax.plot(frame["step"], frame[metric], color=palette[act], alpha=0.7, lw=1,
             label=act if act not in ax.get_legend_handles_labels()[1] else None)
