@@ -46,14 +46,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import matplotlib.figure
 import ml_collections
 import numpy as np
 import pandas as pd
 
-from research import _api_plots, datasets, sweep
+from research import datasets, sweep
 from research._api_models import Models, UnitData, default_config
 from research.activations import ACTIVATIONS, get_activation
 from research.hypotheses import Hypothesis, HypothesisResult, evaluate as _evaluate_hypothesis, get_hypothesis
@@ -64,7 +63,8 @@ from research.validation import validate_study_config
 __all__ = ["load_dataset", "train", "evaluate", "regions", "plot_boundaries", "plot_regions",
            "plot_hidden_units", "plot_curves", "load_workdir", "verdict", "Models", "Hypothesis"]
 
-Figure = matplotlib.figure.Figure
+if TYPE_CHECKING:  # figures are drawn by research/figures/in_memory.py, imported when one is drawn
+  from matplotlib.figure import Figure
 
 
 def load_dataset(spec: str, seed: int = 0, **data) -> datasets.Dataset:
@@ -131,22 +131,26 @@ def regions(models: Models, i: int) -> _regions.Regions:
 def plot_boundaries(models: Models, models_shown: Sequence[int] | None = None,
                     resolution: int = 200) -> Figure:
   """Predicted classes, boundary and training data of each model: a row per seed and architecture."""
-  return _api_plots.boundaries(models, _shown(models, models_shown), resolution)
+  from research.figures import in_memory
+  return in_memory.boundaries(models, _shown(models, models_shown), resolution)
 
 
 def plot_regions(models: Models, models_shown: Sequence[int] | None = None) -> Figure:
   """Exact linear regions (colours) and decision boundary (black) of each model shown."""
-  return _api_plots.regions(models, _shown(models, models_shown), regions)
+  from research.figures import in_memory
+  return in_memory.regions(models, _shown(models, models_shown), regions)
 
 
 def plot_hidden_units(models: Models, i: int, layer: int = 0, resolution: int = 120) -> Figure:
   """One panel per unit of a hidden layer of model i: where it is active, and its zero line."""
-  return _api_plots.hidden_units(models, i, layer, resolution)
+  from research.figures import in_memory
+  return in_memory.hidden_units(models, i, layer, resolution)
 
 
 def plot_curves(models: Models, metric: str = "test_loss") -> Figure:
   """`metric` (train_loss, train_acc, test_loss, test_acc) over training steps, a line per model."""
-  return _api_plots.curves(models, metric)
+  from research.figures import in_memory
+  return in_memory.curves(models, metric)
 
 
 def load_workdir(path: str | Path) -> Models:

