@@ -217,7 +217,8 @@ CASES = [
     # per-layer activations and the boundary-function data set
     ("relu_vs_leaky", [W, Q, "--config.model.activations=('relu+tanh+relu',)"], "depths = (2,)"),
     ("relu_vs_leaky", [W, Q, "--config.model.activations=('relu+',)"], "empty layer"),
-    ("relu_vs_leaky", [W, Q, "--config.data.names=boundary"], "expression is required"),
+    ("relu_vs_leaky", [W, Q, "--config.data.names=boundary",
+                       "--config.data.params.boundary.expression=open(x)"], "function 'open'"),
     ("relu_vs_leaky", [W, Q, "--config.data.names=boundary",
                        "--config.data.params.boundary.expression=__import__('os')"], "function '__import__'"),
     ("relu_vs_leaky", [W, Q, "--config.data.names=boundary",

@@ -24,16 +24,21 @@ def make(seed=0, **params):
 def test_labels_are_the_sign_of_the_expression_and_balanced(expression):
   d = make(expression=expression)
   for x, y, n in ((d.x_train, d.y_train, 300), (d.x_test, d.y_test, 200)):
+    # Labelled from the stored float32 coordinates: exact, even next to the boundary.
     value = BY_HAND[expression](x[:, 0].astype(np.float64), x[:, 1].astype(np.float64))
-    # float32 storage can move a point across the boundary only within float32 rounding of it.
-    clear = np.abs(value) > 1e-6
-    np.testing.assert_array_equal(y[clear], (value[clear] > 0).astype(np.int32))
-    assert clear.mean() > 0.99
+    np.testing.assert_array_equal(y, (value > 0).astype(np.int32))
+    np.testing.assert_array_equal(d.truth(x), y)
     np.testing.assert_array_equal(np.bincount(y), [n, n])
     assert np.abs(x).max() <= 1.0  # uniform in the default box [-1, 1]^2
   # Uniform in the box: each class fills its part of the box (not only the boundary's neighbourhood).
   inside = d.x_train[d.y_train == 0] if expression == CIRCLE else d.x_train
   assert np.ptp(inside, axis=0).min() > 1.0
+
+
+def test_default_expression_is_the_recorded_disk():
+  d = datasets.make_dataset("boundary", jax.random.key(0), num_train_per_class=50)
+  assert d.params["expression"] == CIRCLE
+  np.testing.assert_array_equal(d.truth(np.array([[0.0, 0.0], [0.9, 0.0]])), [0, 1])
 
 
 def test_box_half_width_and_noise():
@@ -118,7 +123,6 @@ def test_constant_sign_undefined_and_missing_expressions_are_rejected():
                            (dict(expression="x - 5"), "constant sign"),
                            (dict(expression="x - 0.5", half_width=0.25), "constant sign"),
                            (dict(expression="log(x) - y"), "not finite"),
-                           (dict(), "expression is required"),
                            (dict(expression=3), "non-empty string"),
                            (dict(expression=CIRCLE, half_width=0.0), "half_width")]:
     with pytest.raises(ValueError, match=fragment) as e:
