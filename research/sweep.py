@@ -224,16 +224,18 @@ def measure(config, spec: ModelSpec, result, batch: ModelBatch, labels: list[dic
   (metric columns per model, one row per model and checkpoint step, arrays for the figures)."""
   metrics, arrays = evaluation.evaluate_unit(config, spec, result, labels, batch.data_index, instances)
   checkpoint_rows = []
-  # Families in eval.skip_at_checkpoints are not measured at checkpoints, so a study can save
-  # weights through training (for research/views) without every family at every step.
+  # Families in eval.skip_at_checkpoints are not measured at checkpoints ("core": none, only the
+  # fit), so a study can save weights through training (for research/views) without paying for them.
+  skip = tuple(config.eval.get("skip_at_checkpoints", ()))
   at_config = ml_collections.ConfigDict(config.to_dict())
-  at_config.eval.metrics = tuple(m for m in config.eval.metrics if m not in config.eval.get("skip_at_checkpoints", ()))
+  at_config.eval.metrics = tuple(m for m in config.eval.metrics if m not in skip)
   for step in sorted(result.checkpoints):  # the families on the parameters at earlier steps
     params, rest = result.checkpoints[step]
     # diverged_step is the index of the update that failed: steps 0..s-1 come before checkpoint s.
     diverged = result.diverged & (result.diverged_step < step)
     at = dataclasses.replace(result, params=params, rest=rest, diverged=diverged)
-    at_step, _ = evaluation.evaluate_unit(at_config, spec, at, labels, batch.data_index, instances)
+    at_step = ([{} for _ in labels] if "core" in skip else
+               evaluation.evaluate_unit(at_config, spec, at, labels, batch.data_index, instances)[0])
     fit = evaluation.fit_at(spec, params, rest, stack_data(instances), batch.data_index)
     for i, (row, m) in enumerate(zip(labels, at_step)):
       measured = {k: (float("nan") if diverged[i] else v) for k, v in {**fit[i], **m}.items()}

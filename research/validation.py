@@ -284,9 +284,9 @@ def validate_study_config(c) -> None:
   check_families(c.eval.metrics, c.eval)  # each family's own knobs (ConfigError on a bad one)
   from research.metrics.family import metric_families
   for m in check_sequence("eval.skip_at_checkpoints", c.eval.get("skip_at_checkpoints", ()), empty=True):
-    if m == "core" or m not in metric_families():  # not measured at checkpoints (sweep.measure)
-      fail("eval.skip_at_checkpoints", m, "valid: metric families but 'core' (always measured): "
-           + ", ".join(sorted(set(metric_families()) - {"core"})))
+    if m not in metric_families():  # not measured at checkpoints (sweep.measure); "core": none
+      fail("eval.skip_at_checkpoints", m, "valid: metric families ('core' skips every family): "
+           + ", ".join(sorted(metric_families())))
   check_int("max_models_per_chunk", c.max_models_per_chunk, 1)
   from research.resources import check_resources  # last: it sizes what the checks above allow
   check_resources(c)

@@ -98,7 +98,19 @@ def test_default_selection_is_relu_and_leaky_at_the_median_seed(run_dir):
       select(results, bad)
 
 
-@pytest.mark.parametrize("skip,fragment", [(("core",), "always measured"), (("regions",), "valid: ")])
+def test_skipping_core_at_checkpoints_keeps_the_weights_and_the_fit_only(tmp_path):
+  from research import sweep
+  c = tiny_config()
+  c.num_seeds, c.optim.num_steps = 1, 40
+  c.eval.skip_at_checkpoints = ("core",)
+  sweep.run_sweep(c, str(tmp_path), progress=False)
+  checkpoints = pd.read_csv(tmp_path / "checkpoints.csv")
+  assert {"train_acc", "test_loss"} <= set(checkpoints) and "dead_fraction" not in checkpoints
+  run = Run(tmp_path)
+  assert run.checkpoint_steps(run.results.iloc[0]) == list(CHECKPOINTS)
+
+
+@pytest.mark.parametrize("skip,fragment", [(("regions",), "valid: "), (("core", "boundry"), "'boundry'")])
 def test_bad_skip_at_checkpoints_is_one_line_naming_the_field(skip, fragment):
   c = get_config()
   c.eval.skip_at_checkpoints = skip
@@ -261,3 +273,23 @@ def test_explorer_renders_the_selected_model_in_chromium(run_dir):
   pred = netlib.predicted_class(run.net(row), points)
   assert fractions[1] == pytest.approx(pred.mean(), abs=2e-3)
   assert f"{row['test_acc']:.4g}" in dom
+
+
+# ----------------------------------------------------------------------------- the command
+
+def test_the_command_writes_the_views_and_refuses_bad_input_in_one_line(run_dir, tmp_path, capsys):
+  from experiments.views import main
+  root, _ = run_dir
+  with pytest.raises(SystemExit) as e:
+    main(["prog", f"--workdir={root}", "--model=seed=0,activation=relu", "--noexplorer", "--resolution=24"])
+  assert e.value.code == 0
+  out = capsys.readouterr().out
+  assert "boundary_through_training_spirals_w8_d2_seed0.gif" in out and "hidden_units_spirals_w8_d2_seed0_relu.png" in out
+  for args, fragment in [([f"--workdir={tmp_path}"], "not a finished run"),
+                         ([f"--workdir={root}", "--model=seed=9"], "seed='9' is not in this run"),
+                         ([f"--workdir={root}", "--model=width"], "not key=value")]:
+    with pytest.raises(SystemExit) as e:
+      main(["prog", *args])
+    assert e.value.code == 2
+    lines = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+    assert len(lines) == 1 and fragment in lines[0], lines

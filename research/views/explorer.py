@@ -40,7 +40,7 @@ FIRST_COLUMNS = ("dataset", "activation", "width", "depth", "lr", "seed", "test_
                  "test_loss", "train_loss", "diverged", "grid_agreement", "num_regions", "boundary_pieces",
                  "dead_fraction", "inactive_fraction", "margin_mean")
 RESOLUTION = 300  # canvas pixels per side
-TRUTH_RESOLUTION = 120
+TRUTH_RESOLUTION = 160
 
 
 def _b64(array: np.ndarray) -> str:
