@@ -88,16 +88,16 @@ models.results.groupby("activation")[["num_regions", "boundary_length"]].mean()
 # ## Dead units
 # A unit is dead when its pre-activation is <= 0 on every training point: a ReLU unit then passes
 # nothing and gets no gradient. `dead_fraction` is the fraction of hidden units that are dead;
-# `dead_fraction_l<k>` is that of layer k. `plot_hidden_units` shows where each unit of a layer is
-# active.
+# `dead_fraction_l<k>` is that of layer k. `plot_hidden_units` draws what every unit computes over
+# the plane, and frames the units that are off on the whole plane and the data (red: dead, they
+# output zero everywhere; orange: LeakyReLU's still pass their negative side).
 
 # %%
 layers = [f"dead_fraction_l{k}" for k in range(3)]
 print(models.results.groupby("activation")[["dead_fraction", *layers]].mean())
 relu_models = models.results.index[models.results["activation"] == "relu"]
 most_dead = int(models.results.loc[relu_models, "dead_fraction"].idxmax())
-worst_layer = int(models.results.loc[most_dead, layers].to_numpy(float).argmax())
-api.plot_hidden_units(models, most_dead, layer=worst_layer)
+api.plot_hidden_units(models, most_dead)
 
 # %%
 api.plot_curves(models, "train_loss")

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pandas as pd
+from flax import nnx
 
 from research import datasets, sweep
 from research.metrics import family
@@ -148,6 +149,14 @@ class Models:
     params = self.unit_state(u)[3]
     kernels, biases = dense_weights(jax.tree.map(lambda a: a[m], params))
     return [np.asarray(k, np.float64) for k in kernels], [np.asarray(b, np.float64) for b in biases]
+
+  def slopes(self, i: int) -> list[float]:
+    """The slope each hidden layer of model i uses (PReLU: its learned slope)."""
+    u, m = self.locate(i)
+    spec, _, _, params, rest = self.unit_state(u)
+    one = lambda tree: jax.tree.map(lambda a: a[m], tree)
+    model = nnx.merge(graphdef_of(spec), one(params), one(rest))
+    return [float(s) for s in model.layer_slopes()]
 
   def run(self, i: int, x: np.ndarray):
     """(logits, intermediates) of model i on points x (N, D), as numpy."""

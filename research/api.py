@@ -17,7 +17,7 @@ internal and may change.
   regions(models, i) -> Regions                      exact linear regions of model i
   plot_boundaries(models, models_shown=None) -> Figure    decision boundaries, one panel per model
   plot_regions(models, models_shown=None) -> Figure       exact regions and the exact boundary
-  plot_hidden_units(models, i, layer=0) -> Figure    where each unit of a layer is active
+  plot_hidden_units(models, i) -> Figure             each hidden unit over the plane, dead ones marked
   plot_curves(models, metric="test_loss") -> Figure  a curve per model over training steps
   load_workdir(path) -> Models                       a finished study's models (tables, weights)
   verdict(models, hypothesis, ...) -> HypothesisResult    paired test of a claim, per cell
@@ -141,10 +141,10 @@ def plot_regions(models: Models, models_shown: Sequence[int] | None = None) -> F
   return in_memory.regions(models, _shown(models, models_shown), regions)
 
 
-def plot_hidden_units(models: Models, i: int, layer: int = 0, resolution: int = 120) -> Figure:
-  """One panel per unit of a hidden layer of model i: where it is active, and its zero line."""
+def plot_hidden_units(models: Models, i: int, resolution: int = 64) -> Figure:
+  """Every hidden unit's activation over the plane for model i, dead units marked (research.views)."""
   from research.figures import in_memory
-  return in_memory.hidden_units(models, i, layer, resolution)
+  return in_memory.hidden_units(models, i, resolution)
 
 
 def plot_curves(models: Models, metric: str = "test_loss") -> Figure:

@@ -116,43 +116,27 @@ def regions(models, shown: list[int], regions_of):
   return fig
 
 
-def hidden_units(models, i: int, layer: int, resolution: int):
+def hidden_units(models, i: int, resolution: int):
+  """research.views' grid of every hidden unit of model i (its weights as they are in memory)."""
+  from research.views.hidden_units import hidden_units_figure
+  from research.views.net import make_net
   domain = _check_2d(models, i, "plot_hidden_units")
-  row = models.row(i)
-  depth = int(row["depth"])
-  if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < depth:
-    raise ValueError(f"layer = {layer!r} is invalid: model {i} has hidden layers 0..{depth - 1}")
-  grid, shape = boundary.make_grid(domain, resolution)
-  _, inter = models.run(i, grid)
-  _, inter_train = models.run(i, models.data(i).x_train)
-  pre, pre_train = np.asarray(inter["pre"][layer]), np.asarray(inter_train["pre"][layer])
-  width = pre.shape[1]
-  cols = min(width, 8)
-  fig = _figure(figsize=(1.9 * cols, 1.9 * -(-width // cols)))
-  axes = fig.subplots(-(-width // cols), cols, squeeze=False)
-  (x0, x1), (y0, y1) = domain
-  xs, ys = boundary.grid_axes(domain, resolution)
-  data = models.data(i)
-  for ax in axes.flat[width:]:
-    ax.set_visible(False)
-  for k, ax in enumerate(axes.flat[:width]):
-    z = pre[:, k].reshape(shape)
-    # Active means pre-activation > 0, the convention of the sparsity metrics (a dead unit is
-    # inactive on every training point).
-    active = float(np.mean(pre_train[:, k] > 0))
-    ax.imshow(z > 0, origin="lower", extent=(x0, x1, y0, y1), cmap="Greens", vmin=0, vmax=1.6,
-              aspect="auto")
-    if z.min() < 0 < z.max():
-      ax.contour(xs, ys, z, levels=[0.0], colors="k", linewidths=0.8)
-    ax.scatter(data.x_train[:, 0], data.x_train[:, 1], c=data.y_train, cmap="coolwarm", s=1, edgecolors="none")
-    ax.set_title(f"unit {k}: " + ("DEAD" if active == 0 else f"active {active:.0%}"), fontsize=8,
-                 color="red" if active == 0 else "black")
-    ax.set_xticks([])
-    ax.set_yticks([])
-  fig.suptitle(f"Layer {layer} of model {i} ({row['activation']}, seed {row['seed']}, "
-               f"{row['dataset']} w{row['width']} d{row['depth']}): green where the unit's "
-               "pre-activation > 0, black its zero line; 'active' on the training points", fontsize=9)
-  fig.tight_layout()
+  row, data = models.row(i), models.data(i)
+  kernels, biases = models.weights(i)
+  net = make_net(kernels, biases, row["activation"], models.slopes(i))
+  fig = hidden_units_figure(net, domain, data=(data.x_train, data.y_train), truth=data.truth,
+                            resolution=resolution,
+                            title=f"model {i}: {row['activation']}, seed {row['seed']}, {row['dataset']} "
+                                  f"w{row['width']} d{row['depth']}")
+  return _shown_once(fig)
+
+
+def _shown_once(fig) -> Figure:
+  """A pyplot figure made by research.views, as this module's own: off pyplot's list (so a
+  notebook shows it once, as the returned value) and shown through _repr_png_."""
+  import matplotlib.pyplot as plt
+  plt.close(fig)
+  fig._repr_png_ = lambda: _Figure._repr_png_(fig)
   return fig
 
 
