@@ -44,7 +44,8 @@ _BASE_COLOURS = {"relu": "#1f77b4", "tanh": "#2ca02c", "sigmoid": "#8c564b", "pr
 
 def activation_colour(spec: str) -> tuple[float, float, float]:
   """The RGB colour of an activation spec, the same wherever it is drawn."""
-  name, _, arg = spec.partition(":")
+  # A per-layer spec (relu+leaky_relu:0.2) is its own activation: a colour from its hash.
+  name, _, arg = spec.partition(":") if "+" not in spec else (spec, "", "")
   if name == "leaky_relu":
     slope = float(arg) if arg else 0.01
     # Slopes 0.001..0.5 on a log scale, from orange (small) to dark red (large).
