@@ -8,8 +8,9 @@ weights per seed) and draw their decision boundaries:
     print(models.results[["activation", "seed", "test_acc", "dead_fraction"]])
     api.plot_boundaries(models).savefig("boundaries.png")
 
-These names (ten functions, two classes) are the stable API (tests/test_api.py); every other module of `research` is
-internal and may change.
+These names (ten functions, two classes) are the stable API, tested in tests/test_api.py; every
+other module of `research` is internal and may change. notebooks/tutorial.ipynb walks through
+them, from spirals to a paired verdict.
 
   load_dataset(spec, seed=0, **data) -> Dataset     one draw of a data set, as `train` draws it
   train(data, activations, ...) -> Models            a grid of models trained in memory
@@ -34,7 +35,10 @@ metrics as `python -m experiments.<study>` with those settings, so `load_workdir
 gives the same `Models`. Each seed draws its own data set, shared by every activation and width
 of that seed (runs are paired by seed). Settings besides the grid are keyword arguments named as
 the config's fields: noise, num_train_per_class, init, optimizer, batch_size, schedule,
-grid_resolution, ... (`train(..., nosie=0.2)` raises with the valid names).
+grid_resolution, ... (`train(..., nosie=0.2)` raises with the valid names). A session computes
+the host-side metrics (exact regions, ...) on every seed; `evaluate` of a loaded workdir keeps
+the study's `expensive_seeds` unless given, e.g. `evaluate(models, "exact_regions",
+expensive_seeds=10)`. Curves start at step 0 (the initialisation) and follow `eval_every_steps`.
 
 Mistakes raise ValueError with the valid choices, in the command line's words: an unknown data
 set, activation or metric family, a missing slope ("leaky_relu" alone), a slope given twice
