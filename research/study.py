@@ -11,8 +11,10 @@ study, `run_study` owns the same sequence:
      training its share of the model axis; process 0 alone reads and writes the workdir;
   5. on process 0: the study's `tables` (written as <name>.csv), the verdict of every hypothesis
      written for the study (evaluated on `hypothesis_rows`), the `figures` (plotting libraries are
-     imported only inside that hook, so `draw=False` never loads matplotlib), the report and the
-     summary line.
+     imported only inside that hook, so `draw=False` never loads matplotlib; drawn again only when
+     their inputs changed, research/figure_cache.py), the report (research/report.py: results
+     table per cell of the study's `main_metrics`, verdict lines, figures, caveats computed from
+     the run) and the summary line.
 
 Library code raises or returns: a bad config or workdir raises `ConfigError` (or another
 ValueError) before any compute, and `run_study` returns an `Outcome`; only `experiments/` turns
@@ -30,7 +32,10 @@ import ml_collections
 import pandas as pd
 
 from research import distributed, hypotheses, provenance
-from research.report import write_report
+from research.figure_cache import draw_cached
+from research.report import Figure, write_report
+from research.report_checks import check_run, seeds_text, subset_seed_columns
+from research.report_tables import results_table, verdict_line, verdict_record
 from research.resources import describe_estimate
 from research.store import Store, atomic_write_csv, atomic_write_json
 from research.sweep import SweepSummary, run_sweep
@@ -53,7 +58,9 @@ class RunContext:
   tables: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
   verdicts: list = dataclasses.field(default_factory=list)
   hypothesis_notes: list[str] = dataclasses.field(default_factory=list)
-  figures: list[Path] = dataclasses.field(default_factory=list)
+  hypothesis_rows: pd.DataFrame | None = None  # the rows the verdicts were evaluated on
+  figures: list[Figure] = dataclasses.field(default_factory=list)
+  figures_reused: bool = False  # the figures of an earlier run with the same inputs
   start: float = dataclasses.field(default_factory=time.perf_counter)
 
   @property
@@ -110,7 +117,8 @@ class Study:
   tables: Callable[[RunContext], dict[str, pd.DataFrame]] = _no_tables
   # The rows hypotheses of this study are evaluated on (None: the study takes no hypothesis files).
   hypothesis_rows: Callable[[RunContext], pd.DataFrame] | None = _results
-  figures: Callable[[RunContext], list[Path]] | None = None
+  # The figures (Figure objects; a bare Path gets a caption made from its file name).
+  figures: Callable[[RunContext], list[Figure | Path]] | None = None
   report: Callable[[RunContext], ReportContent]
   # Hypothesis condition column -> the config field that produces exactly those values, or a
   # function (config, values) that sets them (the hypothesis runner narrows a config with it).
@@ -119,6 +127,11 @@ class Study:
   # Columns of `hypothesis_rows` beyond the sweep's and its metric families' (regular expressions),
   # so that a hypothesis naming one is accepted before anything is trained.
   columns: tuple[str, ...] = ()
+  # The results columns the report's table gives per cell (mean +- 95% CI), for sweep studies.
+  main_metrics: tuple[str, ...] = ("test_acc",)
+  # The file name (stem) of the figure the summary page shows beside this study's answer; "" is
+  # the first PNG.
+  headline_figure: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,23 +230,63 @@ def _finish(study: Study, ctx: RunContext, *, draw: bool, report: bool, on_table
   if study.console is not None:
     print(study.console(ctx))
   if study.hypothesis_rows is not None:
-    ctx.verdicts, ctx.hypothesis_notes = evaluate_hypotheses(study.name, study.hypothesis_rows(ctx))
+    ctx.hypothesis_rows = study.hypothesis_rows(ctx)
+    ctx.verdicts, ctx.hypothesis_notes = evaluate_hypotheses(study.name, ctx.hypothesis_rows)
   for v in ctx.verdicts:
     print(f"hypothesis {v.hypothesis.name}: {v.summary()}")
   if draw and study.figures is not None:
-    ctx.figures = list(study.figures(ctx))
-    for path in ctx.figures:
-      print(f"figure: {path}")
+    _draw(study, ctx)
   if not report:
     return None
   content = study.report(ctx)
-  caveats = [*content.caveats, *ctx.hypothesis_notes, *(f"unit failed: {f}" for f in ctx.failed_units)]
   md, page = write_report(ctx.workdir, title=f"Study: {study.name}", question=study.question,
-                          setting=content.setting, verdicts=ctx.verdicts, figures=ctx.figures,
-                          caveats=caveats, extra_markdown=content.extra_markdown,
-                          findings=list(content.findings))
+                          setting=content.setting, extra_markdown=content.extra_markdown,
+                          findings=list(content.findings), figures=ctx.figures,
+                          headline=_headline(study, ctx.figures), **_report_numbers(study, ctx, content))
   print(f"report: {md} and {page}")
   return page
+
+
+def _hooks(study: Study) -> list[Callable]:
+  return [f for f in (study.figures, study.report, study.tables, study.compute, study.console,
+                      study.hypothesis_rows, study.sweep) if callable(f)]
+
+
+def _draw(study: Study, ctx: RunContext) -> None:
+  """The study's figures, reused from an earlier run when their inputs are unchanged."""
+  ctx.figures, ctx.figures_reused = draw_cached(ctx.workdir, ctx.config.to_dict(),
+                                                lambda: study.figures(ctx), _hooks(study))
+  if ctx.figures_reused:
+    print(f"figures: {len(ctx.figures)} reused (their inputs, config and drawing code are unchanged)")
+    return
+  for f in ctx.figures:
+    print(f"figure: {f.path}" + (" (no caption: the hook returned a bare path)"
+                                 if f.caption_from_name else ""))
+
+
+def _headline(study: Study, figures: list[Figure]) -> Figure | None:
+  if study.headline_figure:
+    return next((f for f in figures if Path(f.path).stem == study.headline_figure), None)
+  return None
+
+
+def _report_numbers(study: Study, ctx: RunContext, content: ReportContent) -> dict:
+  """The computed parts of a report: results table, verdict lines and records, caveats, checks."""
+  results = ctx.tables.get("results") if ctx.sweep is not None else None
+  table = ""
+  metrics = tuple(m for m in study.main_metrics if results is not None and m in results)
+  if results is not None and metrics:
+    subset = {m: f"{seeds_text(ctx.config.eval.expensive_seeds)} only"
+              for m in subset_seed_columns(results, ctx.config) if m in metrics}
+    table = results_table(results, list(metrics), subset)
+  checks = check_run(results, ctx.config, verdicts=ctx.verdicts, failed_units=ctx.failed_units,
+                     main_metrics=metrics)
+  rows = ctx.hypothesis_rows
+  return dict(results_table=table, verdicts=ctx.verdicts,
+              verdict_lines=[verdict_line(v, rows) for v in ctx.verdicts],
+              verdict_records=[verdict_record(v, rows) for v in ctx.verdicts],
+              caveats=[*content.caveats, *ctx.hypothesis_notes, *checks.caveats],
+              checked=list(checks.checked))
 
 
 def _all_diverged_report(study: Study, ctx: RunContext) -> Path:
@@ -245,10 +298,12 @@ def _all_diverged_report(study: Study, ctx: RunContext) -> Path:
           f"{int(steps.min())} to {int(steps.max())}: there is nothing to measure, draw or test. "
           "Lower the learning rates (optim.learning_rates) and rerun.")
   print(f"{study.name}: {text}")
+  checks = check_run(results, ctx.config, failed_units=ctx.failed_units)
+  table = results_table(results, [m for m in study.main_metrics if m in results])
   _, page = write_report(ctx.workdir, title=f"Study: {study.name}", question=study.question,
                          setting=f"- {text}\n- results.csv lists each model with its diverged_step",
-                         caveats=[text, *(f"unit failed: {f}" for f in ctx.failed_units)],
-                         findings=[f"all {len(results)} models diverged"])
+                         caveats=[text, *checks.caveats], checked=list(checks.checked),
+                         results_table=table, findings=[f"all {len(results)} models diverged"])
   print(f"report: {page}")
   return page
 

@@ -199,19 +199,21 @@ class HypothesisResult:
             f"in {c[stats.SMALLER]}, refuted in {c[stats.REFUTED]}, inconclusive in "
             f"{c[stats.INCONCLUSIVE]})")
 
-  def to_markdown(self, include_rule: bool = True) -> str:
+  def to_markdown(self, include_rule: bool = True, level: int = 2) -> str:
     """A report: claim, setup, verdict, the compact per-cell table, exclusions, the verdict rule.
 
     include_rule=False leaves out stats.VERDICT_RULE, for a report that prints it once for all
-    its hypotheses.
+    its hypotheses; level is the heading level of the hypothesis' name.
     """
     h = self.hypothesis
     cells = self.cells
     lines = [
-        f"## {h.name}", "", f"**Claim:** {h.claim}", "",
+        f"{'#' * level} {h.name}", "", f"**Claim:** {h.claim}", "",
         f"Study `{h.study}`: {h.factor} = `{h.treatment}` (treatment) vs `{h.control}` (control) on "
         f"`{h.metric}`, direction {h.direction}, min_effect {h.min_effect:g}, alpha {self.alpha:g}, "
-        f"Holm over {len(cells)} cells, {h.num_seeds} seeds planned.", "",
+        f"Holm over {len(cells)} cells. n counts pairs: one per seed and per setting a cell pools "
+        f"(a cell over two widths has two pairs per seed); the hypothesis asks for at least "
+        f"{h.num_seeds} seeds per cell.", "",
         f"**Verdict: {self.summary()}**", "",
         markdown_table(compact_cells_table(cells, h, self.alpha)), "",
         f"n: pairs used. CIs are per cell at level {1 - self.alpha:g} (not adjusted); the verdicts use "
@@ -302,6 +304,11 @@ def _check_columns(h: Hypothesis, results: pd.DataFrame) -> None:
     if getattr(h, arm) not in present:
       raise ValueError(f"hypothesis {h.name!r}: {arm} {getattr(h, arm)!r} never appears in column "
                        f"{h.factor!r}; values present: {present}")
+
+
+def pairing_columns(h: Hypothesis, results: pd.DataFrame) -> list[str]:
+  """The columns a treatment run and its control run share: the seed, the cell, the design."""
+  return _pairing_columns(h, results)
 
 
 def _pairing_columns(h: Hypothesis, results: pd.DataFrame) -> list[str]:
