@@ -13,4 +13,5 @@ STUDY = Study(
               "decision regions connected in the whole plane, which activation can enclose the inner "
               "ring, and which reaches the lower loss?"),
     answers=("ReLU separates entangled data better than LeakyReLU.",),
-    order=55, figures=training_figures, report=training_report)
+    order=55, figures=training_figures, report=training_report,
+    main_metrics=("test_acc", "test_loss"))

@@ -13,4 +13,5 @@ STUDY = Study(
     question="Does ReLU separate entangled data better than LeakyReLU (and than tanh), on the same "
              "seeds, initial weights and data?",
     answers=("ReLU separates entangled data better than LeakyReLU.",),
-    order=50, figures=training_figures, report=training_report)
+    order=50, figures=training_figures, report=training_report,
+    main_metrics=("test_acc", "grid_agreement"), headline_figure="test_accuracy")
