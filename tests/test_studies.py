@@ -26,6 +26,7 @@ TABLES = {
     "sparsity": ["results.csv", "layers.csv", "models.csv", "spearman.csv", "fit_summary.csv", "curves.csv"],
     "dying_relu": ["born_dead.csv", "trained/results.csv"],
     "linear_regions": [("results.csv", "regions.csv"), "lines.csv"],  # its old long table
+    "theorems": ["plane_nets.csv", "stable.csv", "linking.csv"],
 }
 # The unit hash names the config (which lost fields in the move); timings vary run to run.
 NOT_COMPARED = {"unit", "wall_time_s", "compile_time_s"}
