@@ -135,13 +135,14 @@ def test_relu_vs_leaky_runs_on_an_expression_with_a_per_layer_activation(tmp_pat
   out = run_module(
       "experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick",
       "--config.data.names=boundary", f"--config.data.params.boundary.expression={WAVE}",
-      "--config.model.activations=('relu','relu+leaky_relu:0.2')", "--config.num_seeds=2",
+      "--config.model.activations=('relu','relu+leaky_relu:0.2','leaky_relu:0.2+relu')", "--config.num_seeds=2",
       "--config.optim.num_steps=100", "--config.eval.checkpoint_steps=(0,100)",
       "--workdir", str(tmp_path))
   assert out.returncode == 0, out.stderr[-3000:]
   results = pd.read_csv(tmp_path / "results.csv")
   assert set(results["dataset"]) == {"boundary"}
-  assert list(results["activation"].unique()) == ["relu", "relu+leaky_relu:0.2"]
+  assert list(results["activation"].unique()) == ["relu", "relu+leaky_relu:0.2", "leaky_relu:0.2+relu"]
+  assert (tmp_path / "report.html").is_file()  # figures and report drawn for per-layer specs too
   assert (results["test_acc"] > 0.6).all()  # the wave is learnable in 100 steps at width 8
   mixed = results[(results["activation"] == "relu+leaky_relu:0.2") & (results["seed"] == 0)]
   assert mixed["num_regions"].iloc[0] > 1  # counted exactly: every layer is piecewise linear
