@@ -200,6 +200,7 @@ CASES = [
     ("study", [W, "--study=relu_vs_leaky"], "--config"),
     ("dying_relu", [W, "--config.born_dead.inits=('he',)"], "born-dead initialisers"),
     ("activation_cost", [W, "--config.activations=('relu','relu6')"], "activations"),
+    ("activation_cost", [W, "--config.activations=('relu','relu+tanh')"], "per-layer"),
     # data-set argument strings and parameters
     ("relu_vs_leaky", [W, Q, "--config.data.names=('rings:num_rings',)"], "key=value"),
     ("relu_vs_leaky", [W, Q, "--config.data.names=('rings:num_rings=abc',)"], "literal"),

@@ -56,9 +56,12 @@ def validate(c: ml_collections.ConfigDict) -> None:
   specs = []
   for spec in check_sequence("activations", c.activations):
     try:
-      specs.append(parse_activation(spec).spec)
+      act = parse_activation(spec)
     except ValueError as e:
       raise ConfigError(f"config.activations: {e}") from None
+    if not isinstance(act, Activation):  # relu+tanh: one spec per layer is a network, not a function
+      fail("activations", spec, "must be one activation function each (no per-layer '+' specs)")
+    specs.append(act.spec)
   if REFERENCE not in specs:
     fail("activations", tuple(c.activations), f"must include {REFERENCE!r}, the reference of every ratio")
   if len(set(specs)) != len(specs):
