@@ -10,7 +10,11 @@ One activation per hidden layer is spelt by joining layer specs with `+`, first 
 `+` rather than `/` or `,` because specs end up in file names, CSV cells and `--config.x=a,b`
 lists, where `/` is a path and `,` separates list items. Such a spec fits one depth only (the
 config check says so before compiling); a plain spec applies to every layer of any depth and
-keeps its own graph, so a plain `relu` net and a `relu+relu` net are trained by different programs.
+keeps its own graph, so a plain `relu` net and a `relu+relu` net are trained by different programs
+(the same numbers, tested). `parse_activation` returns an `Activation` for a plain spec and a
+`LayerActivations` for a per-layer one; `layers_of(act, depth)` gives either as one Activation per
+layer. Each layer's slope comes from its own spec; a model's slope is never given anywhere else
+(research/model_batch.py refuses a second one).
 ReLU and LeakyReLU are one parametric family `leaky(x, slope)` (slope 0.0 is ReLU), so models
 that differ only in the slope share one compiled program with the slope vmapped as an array; per
 layer, nets whose layers are of the same families (e.g. relu+leaky_relu:0.2 and
