@@ -63,7 +63,7 @@ def test_bad_cpu_devices_is_a_one_line_usage_error(value):
 ENTRIES = ("relu_vs_leaky", "topology", "sparsity", "dying_relu", "linear_regions", "narrow_nets",
            "activation_cost", "study", "hypothesis", "report", "benchmark", "stats_simulation")
 CONFIG_KEYS = {"relu_vs_leaky": ("num_seeds = 16", "model.widths = (4, 16)", "data.params = {}"),
-               "topology": ("eval.betti_k = 8",), "dying_relu": ("born_dead.num_inits = 4000",),
+               "topology": ("eval.betti_k = 13",), "dying_relu": ("born_dead.num_inits = 4000",),
                "linear_regions": ("model.neurons",), "narrow_nets": ("model.widths = (2, 3, 4)",),
                "sparsity": ("data.params.rings.num_rings = 3",), "activation_cost": ("networks.wide.in_dim",),
                "benchmark": ("memory.num_models",)}
@@ -104,7 +104,7 @@ def test_overrides_reach_the_config():
 def test_overriding_a_reference_sets_only_that_field():
   from experiments._config import study_config
   c = study_config("configs/topology.py", [("eval.expensive_seeds", "2")], "topology")
-  assert (c.num_seeds, c.eval.expensive_seeds) == (6, 2)
+  assert (c.num_seeds, c.eval.expensive_seeds) == (72, 2)
   c = study_config("configs/topology.py", [("num_seeds", "3")], "topology")
   assert (c.num_seeds, c.eval.expensive_seeds) == (3, 3)  # the reference follows its source
 

@@ -199,32 +199,47 @@ def test_xor_and_blobs_truth():
 # --- Naitzat et al. -------------------------------------------------------------------------------
 
 
-def test_d1_disks_and_holed_square_topology():
-  ds = make_dataset("d1", _key(), num_train_per_class=4000, num_test_per_class=10)
-  x0, x1 = ds.x_train[ds.y_train == 0], ds.x_train[ds.y_train == 1]
-  # Gap between disk and hole edge is 0.5; 0.3 is well below it and well above the point spacing.
-  assert _components(x0, 0.3) == 9
-  assert _components(x1, 0.3) == 1
-  centres = 3.0 * np.array([(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)])
-  d0 = np.linalg.norm(x0[:, None, :] - centres[None], axis=2)
-  d1 = np.linalg.norm(x1[:, None, :] - centres[None], axis=2)
-  assert d0.min(axis=1).max() <= 0.5 + 1e-5 and d1.min() >= 1.0 - 1e-5
-  assert np.all(np.bincount(d0.argmin(axis=1), minlength=9) > 300)  # every disk populated
+def test_d1_is_naitzats_grid_of_nine_disks_on_a_circle():
+  # Their generator (topnn_framework raw_circles_generator.py), recomputed here from its numbers:
+  # grid np.arange(-10, 10, 0.19)^2, disks of radius 1.3 at 7 (cos, sin)(2 pi j / 8) and the
+  # origin, points 1.3 to 1.8 from a centre removed.
+  axis = np.arange(-10, 10, 0.19)
+  grid = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
+  centres = [(7 * np.cos(2 * np.pi * j / 8), 7 * np.sin(2 * np.pi * j / 8)) for j in range(8)]
+  r = np.min(np.linalg.norm(grid[:, None] - np.array(centres + [(0.0, 0.0)])[None], axis=2), axis=1)
+  expected = {0: 0.1 * grid[r < 1.3], 1: 0.1 * grid[r >= 1.8]}
+  ds = make_dataset("d1", _key(), num_train_per_class=1000, num_test_per_class=300)
+  for c in (0, 1):
+    train, test = ds.x_train[ds.y_train == c], ds.x_test[ds.y_test == c]
+    assert len(train) == 1000 and len(test) == 300
+    both = np.concatenate([train, test]).astype(np.float64)
+    # Every point is one of their grid points of that class, none twice (train, test disjoint).
+    nearest = np.min(np.linalg.norm(both[:, None] - expected[c][None], axis=2), axis=1)
+    assert nearest.max() < 1e-6
+    assert len(np.unique(np.round(both, 6), axis=0)) == len(both)
+  x0 = ds.x_train[ds.y_train == 0].astype(np.float64)
+  assert _components(x0, 0.05) == 9  # disks 0.5 * 2 * 0.1 = 0.1 apart at least; grid step 0.019
+  who = np.argmin(np.linalg.norm(x0[:, None] - 0.1 * np.array(centres + [(0.0, 0.0)])[None], axis=2), axis=1)
+  assert np.all(np.bincount(who, minlength=9) > 60)  # every disk populated, the centre one too
+  assert _components(ds.x_train[ds.y_train == 1].astype(np.float64), 0.1) == 1  # 1000 of 8706
+  np.testing.assert_array_equal(ds.domain, [[-1.0, 1.0], [-1.0, 1.0]])
 
-  # Class 1 of the ground truth, rasterised: one piece with nine holes; class 0: nine pieces.
-  grid = np.linspace(ds.domain[0, 0], ds.domain[0, 1], 301)
-  xx, yy = np.meshgrid(grid, grid)
+  # The ground truth, rasterised: class 1 is one piece with nine holes; class 0 nine pieces.
+  g = np.linspace(-1.0, 1.0, 401)
+  xx, yy = np.meshgrid(g, g)
   class1 = ds.truth(np.stack([xx.ravel(), yy.ravel()], axis=1)).reshape(xx.shape) == 1
-  assert ndimage.label(class1)[1] == 1
-  assert ndimage.label(~class1)[1] == 9
+  assert ndimage.label(class1)[1] == 1 and ndimage.label(~class1)[1] == 9
   background, count = ndimage.label(~class1)
-  border = np.unique(np.concatenate([background[0], background[-1], background[:, 0],
-                                     background[:, -1]]))
-  holes = set(range(1, count + 1)) - set(border)
-  assert len(holes) == 9
-  # Gap points (disk edge 0.5, hole edge 1.0) go to the nearer region: the boundary is at 0.75.
-  gap = centres[4] + np.array([[0.7, 0.0], [0.0, -0.72], [0.8, 0.0], [0.0, -0.95]])
-  np.testing.assert_array_equal(ds.truth(gap), [0, 0, 1, 1])
+  border = np.unique(np.concatenate([background[0], background[-1], background[:, 0], background[:, -1]]))
+  assert len(set(range(1, count + 1)) - set(border)) == 9  # all nine are holes
+  # Margin points (1.3 to 1.8 from a centre) go to the nearer region: the boundary is at 1.55.
+  probe = 0.1 * np.array([[1.5, 0.0], [0.0, -1.54], [1.56, 0.0], [7.0, 1.7]])
+  np.testing.assert_array_equal(ds.truth(probe), [0, 0, 1, 1])
+
+
+def test_d1_asks_for_no_more_points_than_its_grid_has():
+  with pytest.raises(ValueError, match="num_train_per_class \\+ num_test_per_class = 1400 .* 1344"):
+    make_dataset("d1", _key(), num_train_per_class=1200, num_test_per_class=200)
 
 
 def test_d2_nine_linked_ring_pairs():
@@ -312,9 +327,11 @@ BAD = [
     ("d3", dict(radii=((1, 0.5), (2, 3), (4, 5))), "radii", "(1, 0.5)"),
     ("xor", dict(padding=-1.0), "padding", "-1.0"),
     ("blobs", dict(std=1.0), "std", "1.0"),
-    ("d1", dict(disk_radius=1.2), "hole_radius", "1.0"),
-    ("d1", dict(spacing=1.5), "spacing", "1.5"),
-    ("d1", dict(half_width=3.5), "half_width", "3.5"),
+    ("d1", dict(grid_step=1.5), "grid_step", "1.5"),
+    ("d1", dict(circle_radius=4.0), "circle_radius", "4.0"),
+    ("d1", dict(half_width=8.5), "half_width", "8.5"),
+    ("d1", dict(margin=0.0), "margin", "0.0"),
+    ("d1", dict(scale=-1.0), "scale", "-1.0"),
     ("d2", dict(tube_radius=0.6), "tube_radius", "0.6"),
     ("d2", dict(spacing=3.0), "spacing", "3.0"),
 ]

@@ -137,3 +137,23 @@ def test_betti_per_layer_and_layers_to_trivial():
   assert T.layers_to_trivial([{0: (1, 0, 0)}], target=(1, 0)) == 0
   with pytest.raises(ValueError):
     T.betti_per_layer([x[:10]], labels, K, S, 1, None, 0)
+
+
+def test_naitzat_d1_reads_its_betti_numbers_at_the_study_setting():
+  # The paper's D-I: the disks (9, 0), the square with nine holes (1, 9). configs/topology.py reads
+  # them with Naitzat's kNN graph (13 neighbours besides the point itself) and Rips scale (2 hops)
+  # at 600 points per class; at k = 13 and 3 hops the holes fill in (a check with teeth).
+  import jax
+
+  from configs.topology import get_config
+  from research.datasets import make_dataset
+  e = get_config().eval
+  assert (e.betti_k, e.betti_scale, e.betti_max_points) == (13, 2.0, 600)
+  filled = 0
+  for seed in range(3):
+    ds = make_dataset("d1", jax.random.key(seed), num_train_per_class=600, num_test_per_class=10)
+    disks, square = (ds.x_train[ds.y_train == c] for c in (0, 1))
+    assert T.betti_numbers(disks, 13, 2.0, max_points=600) == (9, 0)
+    assert T.betti_numbers(square, 13, 2.0, max_points=600) == (1, 9)
+    filled += T.betti_numbers(square, 13, 3.0, max_points=600)[1] < 9
+  assert filled >= 2

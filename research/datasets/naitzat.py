@@ -1,7 +1,9 @@
 """The synthetic data of Naitzat, Zhitnikov, Lim, "Topology of Deep Neural Networks" (JMLR 2020).
 
-d1 (2-D): class 0 is nine disjoint disks on a 3 x 3 grid; class 1 is a square with nine round
-  holes, each concentric with a disk and larger than it. Betti numbers (9, 0) and (1, 9).
+d1 (2-D): Naitzat et al.'s generator: a regular grid of step 0.19 over [-10, 10)^2; class 0 is
+  nine disks of radius 1.3 (eight on a circle of radius 7, one at the centre), class 1 the rest of
+  the square outside a 0.5-wide margin around each disk; scaled by 0.1 into [-1, 1]^2. Betti
+  numbers (9, 0) and (1, 9).
 d2 (3-D): nine pairs of linked solid tori on a 3 x 3 grid in the xy-plane. In each pair the class-0
   ring lies in the xy-plane, the class-1 ring in the xz-plane, and each core circle passes through
   the other's centre, so they are linked like chain links; the core circles are ring_radius apart,
@@ -10,10 +12,11 @@ d3 (3-D): nested solid ball and spherical shells, alternating classes 0/1 from t
   (default: ball r <= 1 and shells [1.5, 2], [2.5, 3]; class 0 then has Betti numbers (2, 0, 1),
   class 1 (1, 0, 1)).
 
-Points are uniform on each class's solid region (by volume), drawn with the JAX key, exactly n per
-class; noise is U(-1, 1) * noise per coordinate. The ground truth is region membership; a point in
-a gap between classes (or outside every region) goes to the class whose region is nearest, so the
-boundary lies mid-gap (ties go to class 0).
+d2 and d3 points are uniform on each class's solid region (by volume), drawn with the JAX key,
+exactly n per class (d1's are drawn from its grid without replacement); noise is U(-1, 1) * noise
+per coordinate. The ground truth is region membership; a point in a gap between classes (or
+outside every region) goes to the class whose region is nearest, so the boundary lies mid-gap
+(ties go to class 0). d2 and d3 follow the paper's description, not their generator files.
 """
 
 from __future__ import annotations
@@ -53,50 +56,87 @@ def _sample_splits(key: jax.Array, counts: tuple[int, int], sample_class):
 
 # --- d1 -------------------------------------------------------------------------------------------
 
+# Naitzat et al.'s generator (topnn_framework transformers/raw_circles_generator.py): a regular
+# grid over [-10, 10)^2 with step 0.19; nine disks of radius 1.3, eight at angles 2 pi j / 8 on a
+# circle of radius 7 and one at the centre; grid points within 1.3 of a centre are class 0 (the
+# disks), points between 1.3 and 1.8 are removed (a 0.5-wide margin), the rest are class 1.
+D1_CIRCLE_DISKS = 8
 
-def _check_d1(*, spacing: float, disk_radius: float, hole_radius: float, half_width: float,
-              **_) -> None:
+
+def d1_centres(circle_radius: float) -> np.ndarray:
+  """(9, 2) disk centres: eight on the circle of radius circle_radius, then the origin."""
+  angle = 2.0 * np.pi * np.arange(D1_CIRCLE_DISKS) / D1_CIRCLE_DISKS
+  ring = circle_radius * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+  return np.concatenate([ring, np.zeros((1, 2))], axis=0)
+
+
+def _check_d1(*, grid_step: float, disk_radius: float, margin: float, circle_radius: float,
+              half_width: float, scale: float, **_) -> None:
   disk = _common.check_float("disk_radius", disk_radius, low=0.0, low_open=True)
-  hole = _common.check_float("hole_radius", hole_radius, low=disk, low_open=True,
-                             why=f"larger than disk_radius={disk:g}")
-  # Holes must not touch each other or the square's edge, or class 1 would lose its nine holes.
-  step = _common.check_float("spacing", spacing, low=2.0 * hole, low_open=True,
-                             why=f"more than 2 hole_radius, hole_radius={hole:g}")
-  _common.check_float("half_width", half_width, low=step + hole, low_open=True,
-                      why=f"more than spacing + hole_radius = {step:g} + {hole:g}")
+  gap = _common.check_float("margin", margin, low=0.0, low_open=True)
+  _common.check_float("grid_step", grid_step, low=0.0, high=disk, low_open=True, high_open=True,
+                      why=f"less than disk_radius={disk:g}, so that every disk holds grid points")
+  reach = disk + gap
+  # Disks with their margins must not touch: neighbours on the circle are 2 R sin(pi / 8) apart,
+  # and the circle's disks are R from the central one.
+  low = reach / np.sin(np.pi / D1_CIRCLE_DISKS)
+  ring = _common.check_float("circle_radius", circle_radius, low=low, low_open=True,
+                             why=f"more than (disk_radius + margin) / sin(pi/8) = {low:g}")
+  _common.check_float("half_width", half_width, low=ring + reach, low_open=True,
+                      why=f"more than circle_radius + disk_radius + margin = {ring + reach:g}")
+  _common.check_float("scale", scale, low=0.0, low_open=True)
+
+
+def d1_grid(grid_step: float, disk_radius: float, margin: float, circle_radius: float,
+            half_width: float) -> tuple[np.ndarray, np.ndarray]:
+  """Naitzat et al.'s grid points (unscaled) and their classes, the margin removed."""
+  axis = np.arange(-half_width, half_width, grid_step)  # their np.arange, endpoint excluded
+  xx, yy = np.meshgrid(axis, axis)
+  points = np.stack([xx.ravel(), yy.ravel()], axis=1)
+  to_centre = np.min(np.linalg.norm(points[:, None, :] - d1_centres(circle_radius)[None], axis=2),
+                     axis=1)
+  keep = (to_centre < disk_radius) | (to_centre >= disk_radius + margin)
+  return points[keep], (to_centre[keep] >= disk_radius).astype(np.int32)
 
 
 @register("d1", check=_check_d1)
-def d1(key: jax.Array, *, num_train_per_class: int = 1000, num_test_per_class: int = 1000,
-       noise: float = 0.0, spacing: float = 3.0, disk_radius: float = 0.5, hole_radius: float = 1.0,
-       half_width: float = 4.5) -> Dataset:
-  """Nine disks (class 0) in the nine holes of the square [-half_width, half_width]^2 (class 1)."""
-  centres = _grid_centres(spacing, 2)
+def d1(key: jax.Array, *, num_train_per_class: int = 600, num_test_per_class: int = 200,
+       noise: float = 0.0, grid_step: float = 0.19, disk_radius: float = 1.3, margin: float = 0.5,
+       circle_radius: float = 7.0, half_width: float = 10.0, scale: float = 0.1) -> Dataset:
+  """Naitzat et al.'s D-I: nine disks (class 0), eight on a circle and one at the centre, in the
+  nine holes of a square (class 1), on their grid; coordinates times `scale`.
 
-  def distance_to_centres(p: np.ndarray) -> np.ndarray:
-    return np.min(np.linalg.norm(p[:, None, :] - centres[None], axis=2), axis=1)
+  Each split draws its points per class from the grid without replacement (train and test are
+  disjoint), as their train_test_split did. scale 0.1 puts the data in [-1, 1]^2, the range of the
+  D-I file they trained on (data/circles_type_8/circles_type_8.tfrecords spans [-1.15, 1.05]).
+  """
+  points, labels = d1_grid(grid_step, disk_radius, margin, circle_radius, half_width)
+  need = num_train_per_class + num_test_per_class
+  available = np.bincount(labels, minlength=2)
+  if need > available.min():
+    raise ValueError(f"d1: num_train_per_class + num_test_per_class = {need} is more than the "
+                     f"{available.min()} grid points of the smaller class (grid_step={grid_step:g}); "
+                     "use fewer points or a finer grid_step")
+  centres = d1_centres(circle_radius)
+  splits = [[], []]  # [train, test] of [(noise key, points) per class]
+  for c, class_key in enumerate(jax.random.split(key, 2)):
+    key_order, key_noise_train, key_noise_test = jax.random.split(class_key, 3)
+    # One permutation per class serves both splits, disjoint by slicing.
+    order = np.asarray(jax.random.permutation(key_order, int(available[c])))
+    pts = scale * points[labels == c][order]
+    splits[0].append((key_noise_train, pts[:num_train_per_class]))
+    splits[1].append((key_noise_test, pts[num_train_per_class:need]))
 
-  def sample_class(k: jax.Array, c: int, n: int) -> np.ndarray:
-    if c == 1:
-      return _common.rejection_sample(k, n, [-half_width] * 2, [half_width] * 2,
-                                      lambda p: distance_to_centres(p) >= hole_radius)
-    u = _common.uniform(k, (n, 3))  # which disk, radius, angle
-    which = np.minimum((9 * u[:, 0]).astype(np.int64), 8)
-    r = disk_radius * np.sqrt(u[:, 1])  # sqrt: uniform by area
-    angle = 2.0 * np.pi * u[:, 2]
-    return centres[which] + np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)
-
-  def truth(points: np.ndarray) -> np.ndarray:
-    p = np.asarray(points, np.float64)
-    to_centre = distance_to_centres(p)
+  def truth(p: np.ndarray) -> np.ndarray:
+    q = np.asarray(p, np.float64) / scale
+    to_centre = np.min(np.linalg.norm(q[:, None, :] - centres[None], axis=2), axis=1)
     to_disks = np.maximum(to_centre - disk_radius, 0.0)
-    # Holes lie inside the square, so at most one of the two terms is non-zero.
-    to_square = np.linalg.norm(np.maximum(np.abs(p) - half_width, 0.0), axis=1)
-    to_class1 = to_square + np.maximum(hole_radius - to_centre, 0.0)
+    to_square = np.linalg.norm(np.maximum(np.abs(q) - half_width, 0.0), axis=1)
+    to_class1 = to_square + np.maximum(disk_radius + margin - to_centre, 0.0)
     return (to_class1 < to_disks).astype(np.int32)
 
-  parts = _sample_splits(key, (num_train_per_class, num_test_per_class), sample_class)
-  return _finish("d1", parts, noise, [-half_width] * 2, [half_width] * 2, truth)
+  bound = [scale * half_width] * 2
+  return _finish("d1", splits, noise, [-b for b in bound], bound, truth)
 
 
 # --- d2 -------------------------------------------------------------------------------------------

@@ -1,0 +1,18 @@
+"""Explanation 4 with JAX's and PyTorch's default slope: ReLU against LeakyReLU(0.01)."""
+
+from research.hypotheses import Hypothesis
+
+HYPOTHESIS = Hypothesis(
+    claim="Averaged over the hidden layers, the total Betti number of the predicted classes is lower "
+          "by at least 1 in ReLU networks than in LeakyReLU(0.01) networks (a homeomorphism per "
+          "layer, though a nearly flat one), among networks that fit their training data.",
+    study="topology",
+    factor="activation",
+    treatment="relu",
+    control="leaky_relu:0.01",
+    metric="betti_total_mean",
+    direction="less",
+    min_effect=1.0,  # one Betti number (a component or a hole) on average over the layers
+    conditions={"dataset": ["d1"]},
+    num_seeds=72,  # configs/topology.py: >= 30 fitting nets per activation on D-I
+)
