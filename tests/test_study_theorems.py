@@ -155,7 +155,9 @@ def test_quick_study_lists_every_claim_with_its_count_and_seeds(tmp_path):
   cells = len(c.plane.activations) * len(c.plane.depths)
   assert len(claims) == 2 * cells + len(c.linking.activations) * c.linking.depth
   assert (claims["nets"] == c.plane.num_nets).sum() == 2 * cells
-  assert set(claims["verdict"]) - {"HOLDS", "NOT COVERED"} <= {v for v in claims["verdict"] if v.startswith("non-monotone")}
+  assert set(claims["verdict"]) - {"HOLDS", "HOLDS (grid)", "NOT COVERED"} <= {
+      v for v in claims["verdict"] if v.startswith("non-monotone")}
+  assert (claims.loc[claims["activation"] == "tanh", "verdict"] == "HOLDS (grid)").all()
   plane = pd.read_csv(tmp_path / "plane_nets.csv")
   relu = claims[(claims["activation"] == "relu") & claims["claim"].str.startswith("Nguyen")]
   assert (relu["verdict"] == "NOT COVERED").all()

@@ -150,6 +150,14 @@ def _verdict(covered: bool, tested: int, broken: int) -> str:
   return BROKEN if broken else (HOLDS if tested else "NOT TESTED")
 
 
+def _grid_verdict(verdict: str, exact: bool, broken: int) -> str:
+  """A grid count certifies nothing: what it finds is a candidate, what it does not find is a hold
+  on the grid only."""
+  if exact or verdict == NOT_COVERED:
+    return verdict
+  return "CANDIDATES (grid)" if broken else f"{HOLDS} (grid)"
+
+
 def claims_table(plane: pd.DataFrame, links: pd.DataFrame | None) -> pd.DataFrame:
   """claim | activation | cell | nets tested | counterexamples | rate | verdict, one row per cell."""
   rows = []
@@ -163,8 +171,7 @@ def claims_table(plane: pd.DataFrame, links: pd.DataFrame | None) -> pd.DataFram
       rows.append(dict(claim=name, activation=spec, cell=f"2-2{'-2' * (depth - 1)}-1, init", method=g["method"].iloc[0],
                        nets=len(g), tested=len(ok), flagged=int(ok[f"{claim}_broken"].sum()),
                        counterexamples=broken, rate=broken / max(len(ok), 1),
-                       verdict=_verdict(covered, len(ok), broken) if exact or not broken
-                       else "CANDIDATES (grid)"))
+                       verdict=_grid_verdict(_verdict(covered, len(ok), broken), exact, broken)))
   if links is not None and len(links):
     for (spec, layer), g in links[links["layer"] > 0].groupby(["activation", "layer"], sort=False):
       act = parse_activation(spec)
