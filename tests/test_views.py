@@ -81,7 +81,8 @@ def test_checkpoint_weights_reproduce_checkpoints_csv(run_dir):
   for _, c in checkpoints.iterrows():
     row = run.results[(run.results["unit"] == c["unit"]) & (run.results["model_index"] == c["model_index"])].iloc[0]
     d = run.data(row)
-    assert netlib.accuracy(run.net(row, f"s{c['step']}"), d.x_train, d.y_train) == pytest.approx(c["train_acc"], abs=1e-6)
+    at_step = run.net(row, f"s{c['step']}")
+    assert netlib.accuracy(at_step, d.x_train, d.y_train) == pytest.approx(c["train_acc"], abs=1e-6)
 
 
 def test_default_selection_is_relu_and_leaky_at_the_median_seed(run_dir):
@@ -190,13 +191,26 @@ def _dead_unit_net(activation):
 def test_a_dead_unit_is_marked(activation, mark):
   net = _dead_unit_net(activation)
   domain = np.array([[-1.0, 1.0], [-1.0, 1.0]])
-  maps = hidden_units.unit_maps(net, domain, 16)
+  points = np.random.default_rng(1).uniform(-1, 1, (50, 2))
+  maps = hidden_units.unit_maps(net, domain, 16, points)
   assert maps.inactive[0].tolist() == [False, True, False]
   assert maps.dead[0].tolist() == [False, activation == "relu", False]
-  fig = hidden_units.hidden_units_figure(net, domain, resolution=16)
+  fig = hidden_units.hidden_units_figure(net, domain, data=(points, np.zeros(50, int)), resolution=16)
   texts = {ax.get_gid(): [t.get_text() for t in ax.texts] for ax in fig.axes if ax.get_gid()}
   assert texts["unit l0 u1"] == [mark]
   assert all(not t for gid, t in texts.items() if gid != "unit l0 u1")
+
+
+def test_a_unit_dead_on_the_data_only_is_marked_so():
+  # Layer-1 unit 0 is x - 0.5: inactive on points with x < 0.5, active on the right of the plane.
+  net = netlib.make_net([np.array([[1.0, 1.0], [0.0, 1.0]]), np.ones((2, 1))], [np.array([-0.5, 0.0]), np.zeros(1)],
+                        "relu")
+  domain = np.array([[-1.0, 1.0], [-1.0, 1.0]])
+  points = np.random.default_rng(2).uniform(-1, 0.4, (40, 2))
+  maps = hidden_units.unit_maps(net, domain, 16, points)
+  assert [maps.mark(0, j) for j in range(2)] == ["dead on data", ""]
+  # the results table's rule (research/metrics/sparsity.py): inactive on every training point
+  assert maps.dead_on_data[0].tolist() == np.all(netlib.hidden(net, points)[0][0] <= 0, axis=0).tolist()
 
 
 def test_make_net_refuses_a_wrong_number_of_layer_activations():
@@ -247,7 +261,8 @@ def test_explorer_holds_every_model_with_its_results_row(run_dir):
   for m, (_, row) in zip(data["models"], results.iterrows()):
     net = run.net(row)
     flat = np.frombuffer(__import__("base64").b64decode(m["w"]), "<f4")
-    assert np.array_equal(flat, np.concatenate([np.r_[k.ravel(), b] for k, b in zip(net.kernels, net.biases)]).astype("<f4"))
+    layers = [np.r_[k.ravel(), b] for k, b in zip(net.kernels, net.biases)]
+    assert np.array_equal(flat, np.concatenate(layers).astype("<f4"))
     assert m["curve"]["test_loss"][-1] == pytest.approx(row["test_loss"], rel=1e-5)
 
 
@@ -284,7 +299,8 @@ def test_the_command_writes_the_views_and_refuses_bad_input_in_one_line(run_dir,
     main(["prog", f"--workdir={root}", "--model=seed=0,activation=relu", "--noexplorer", "--resolution=24"])
   assert e.value.code == 0
   out = capsys.readouterr().out
-  assert "boundary_through_training_spirals_w8_d2_seed0.gif" in out and "hidden_units_spirals_w8_d2_seed0_relu.png" in out
+  assert "boundary_through_training_spirals_w8_d2_seed0.gif" in out
+  assert "hidden_units_spirals_w8_d2_seed0_relu.png" in out
   for args, fragment in [([f"--workdir={tmp_path}"], "not a finished run"),
                          ([f"--workdir={root}", "--model=seed=9"], "seed='9' is not in this run"),
                          ([f"--workdir={root}", "--model=width"], "not key=value")]:

@@ -60,9 +60,9 @@ def write_views(workdir: str | Path, models: Sequence[str | None] = (None,), *,
           data=(data.x_train, data.y_train), test=(data.x_test, data.y_test), resolution=resolution,
           title=sel.describe())
       figures.append(Figure(path, f"Decision boundary (black) and exact linear regions (grey) of "
-                                  f"{' and '.join(labels)} through training, same data and initial "
-                                  f"weights ({sel.describe()}; {sel.why}), one frame per saved step "
-                                  f"({frames[0]} to {frames[-1]}); dashed green: the true boundary."))
+                                  f"{' and '.join(labels)} at each saved step from {frames[0]} to "
+                                  f"{frames[-1]}, on the same data and initial weights ({sel.describe()}: "
+                                  f"{sel.why}); dashed green: the true boundary."))
     elif NO_CHECKPOINTS not in notes:
       notes.append(NO_CHECKPOINTS)
     for r in rows:
@@ -71,8 +71,9 @@ def write_views(workdir: str | Path, models: Sequence[str | None] = (None,), *,
           data=(data.x_train, data.y_train), truth=data.truth,
           title=f"{r['activation']}: {sel.describe()} ({sel.why})")
       figures.append(Figure(path, f"What each hidden unit of the trained {r['activation']} net "
-                                  f"computes over the input plane ({sel.describe()}), layer by row; "
-                                  "dead units framed red, units inactive everywhere orange."))
+                                  f"computes over the input plane ({sel.describe()}), a row per layer; "
+                                  "dead units framed red, inactive ones orange (dashed: on the "
+                                  "training points only)."))
   if explorer:
     path = explorer_page.write_explorer(run, out / "explorer.html", selections[0])
     figures.append(Figure(path, f"Explorer: choose data set, activation, architecture and seed to see "
@@ -87,7 +88,11 @@ def _file_part(spec: str) -> str:
 
 def training_views(ctx) -> list[Figure]:
   """The views of a plain training study's run (research/study_report.py training_figures)."""
-  views = write_views(ctx.sweep_dir)
+  try:
+    views = write_views(ctx.sweep_dir)
+  except ValueError as e:  # e.g. a run without 2-D data sets or saved weights: the report goes on
+    print(f"views: not written: {e}")
+    return []
   for note in views.notes:
     print(f"views: {note}")
   return views.figures

@@ -107,7 +107,11 @@ def _curves(run: Run) -> tuple[list[int], dict]:
 
 def explorer_data(run: Run, initial: Selection | None = None) -> dict:
   """The page's JSON: every model of the run with its weights, row and curve (see module doc)."""
-  results = run.results
+  # The page draws the input plane: models of data sets with other input dimensions are left out.
+  results = run.results[[run.instances(d)[0].x_train.shape[1] == 2 for d in run.results["dataset"]]]
+  if results.empty:
+    raise ValueError(f"--workdir {str(run.workdir)!r}: no model of this run has 2-D input; the views "
+                     "draw the input plane")
   columns = [c for c in FIRST_COLUMNS if c in results]
   columns += [c for c in results.columns if c not in HIDDEN_COLUMNS and c not in columns]
   steps, curves = _curves(run)
@@ -178,7 +182,11 @@ def write_explorer(run: Run, path: str | Path, initial: Selection | None = None)
   # Inside <script>, "</" would end the block early; JSON allows the escaped form.
   text = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
   script = (Path(__file__).with_name("explorer.js")).read_text()
-  page = PAGE.format(title=html.escape(data["title"] or "run"), count=len(data["models"]),
+  left_out = len(run.results) - len(data["models"])
+  count = str(len(data["models"]))
+  if left_out:
+    count += f" (of {len(run.results)}: {left_out} without 2-D input left out)"
+  page = PAGE.format(title=html.escape(data["title"] or "run"), count=count,
                      workdir=html.escape(str(run.workdir)), data=text, script=script)
   path = Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
