@@ -18,11 +18,12 @@ from configs.common import parse_arg
 
 
 def _workload(name, points, widths, steps, slopes, seeds_per_slope, lr, eval_every_steps, timed_steps,
-              sequential_models):
+              sequential_models, peer_timed_steps):
   return ml_collections.ConfigDict(dict(
       name=name, points=points, widths=widths, steps=steps, slopes=slopes,
       seeds_per_slope=seeds_per_slope, lr=lr, eval_every_steps=eval_every_steps,
-      timed_steps=timed_steps, sequential_models=sequential_models))
+      timed_steps=timed_steps, sequential_models=sequential_models,
+      peer_timed_steps=peer_timed_steps))
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
@@ -38,6 +39,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # an idle machine, and two OpenMP threads collapse under load from other processes (W-mid: 6
   # against 438 steps/s at load average 3.7, see BENCHMARKS.md); (1, 0) measures both.
   c.torch_threads = (1,)
+  # The batched torch peer (every model stacked, one Adam): each variant with each thread count,
+  # all in the same interleaved repetitions; the fastest is the peer. Variants:
+  # research/benchmark/batched_peer.py (bmm, vmap, bmm+compile).
+  c.torch_batched_variants = ("bmm", "vmap", "bmm+compile")
+  c.torch_batched_threads = (1, 2)
   # Final training accuracy of a sequential loop must be within this of the engine's, on average
   # over the models both trained (same data, initial weights and optimiser; float rounding differs).
   c.acc_tolerance = 0.02
@@ -51,10 +57,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   slopes = (0.0, 0.01, 0.1, 0.2)  # LeakyReLU slopes; 0.0 is ReLU
   c.workloads = ml_collections.ConfigDict()
   # Overhead-bound: the TensorFlow Playground's scale.
-  c.workloads.small = _workload("W-small", 500, (8, 8), 5000, slopes, 64, 0.01, 500, 500, 3)
-  c.workloads.mid = _workload("W-mid", 1024, (64, 64, 64), 2000, slopes, 16, 1e-3, 250, 250, 3)
+  c.workloads.small = _workload("W-small", 500, (8, 8), 5000, slopes, 64, 0.01, 500, 500, 3, 100)
+  c.workloads.mid = _workload("W-mid", 1024, (64, 64, 64), 2000, slopes, 16, 1e-3, 250, 250, 3, 50)
   # Compute-bound.
-  c.workloads.wide = _workload("W-wide", 1024, (256, 256, 256), 500, slopes, 4, 1e-3, 50, 50, 2)
+  c.workloads.wide = _workload("W-wide", 1024, (256, 256, 256), 500, slopes, 4, 1e-3, 50, 50, 2, 10)
 
   c.evaluation = ml_collections.ConfigDict()
   # The models of this workload's last timed engine run (or, if that section is not run, as many
@@ -78,9 +84,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   if arg.quick:
     c.repetitions = 3
     c.engine_full_run = True  # cheap here, and saves compiling a program for the compared models
-    c.workloads.small = _workload("W-small", 500, (8, 8), 300, slopes, 8, 0.01, 100, 100, 2)
-    c.workloads.mid = _workload("W-mid", 1024, (64, 64, 64), 100, slopes, 2, 1e-3, 50, 50, 2)
-    c.workloads.wide = _workload("W-wide", 1024, (256, 256, 256), 20, slopes, 1, 1e-3, 10, 10, 1)
+    c.workloads.small = _workload("W-small", 500, (8, 8), 300, slopes, 8, 0.01, 100, 100, 2, 50)
+    c.workloads.mid = _workload("W-mid", 1024, (64, 64, 64), 100, slopes, 2, 1e-3, 50, 50, 2, 20)
+    c.workloads.wide = _workload("W-wide", 1024, (256, 256, 256), 20, slopes, 1, 1e-3, 10, 10, 1, 5)
     c.evaluation.models = 8  # the quick W-mid's models
     c.evaluation.grid_resolution = 256
     c.evaluation.repetitions = 2

@@ -1,11 +1,13 @@
 """The performance benchmark: the engine against the loops a newcomer would write, side by side.
 
-For each training workload (configs/benchmark.py) three implementations train the same models
+For each training workload (configs/benchmark.py) four implementations train the same models
 (same data, same initial weights, same full-batch Adam):
-  engine     research.train.train_models: every model in one compiled program (vmap + lax.scan);
-  jax loop   one model at a time, one jitted optimiser step per Python iteration;
-  torch loop one model at a time, a plain PyTorch CPU loop (optional: skipped without torch).
-Repetitions are interleaved (engine, jax loop, torch loop, engine, ...) so that load from other
+  engine        research.train.train_models: every model in one compiled program (vmap + lax.scan);
+  jax loop      one model at a time, one jitted optimiser step per Python iteration;
+  torch loop    one model at a time, a plain PyTorch CPU loop (optional: skipped without torch);
+  torch batched every model stacked, batched matmuls and one Adam (the strongest PyTorch peer:
+                the fastest of bmm, vmap and torch.compile, one and two threads).
+Repetitions are interleaved (engine, jax loop, torch loop, torch batched, engine, ...) so that load from other
 processes hits every implementation alike; rates are medians with min-max. Warm-up (the first
 call, compilation included) and compilation (XLA's own time, from JAX's monitoring events) are
 reported apart from the timed repetitions. A sequential repetition trains one model for the full
@@ -66,6 +68,8 @@ def main(config: ml_collections.ConfigDict, workdir: str) -> int:
       log(f"{workloads[key].name}: {workloads[key].num_models} models, {workloads[key].steps} steps")
       results[key] = run_workload(workloads[key], seed=config.seed, repetitions=config.repetitions,
                                   torch_threads=tuple(config.torch_threads),
+                                  batched_variants=tuple(config.torch_batched_variants),
+                                  batched_threads=tuple(config.torch_batched_threads),
                                   acc_tolerance=config.acc_tolerance,
                                   full_run=config.engine_full_run,
                                   ceiling_size=config.ceiling.size, clock=clock, log=log)

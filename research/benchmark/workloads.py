@@ -33,6 +33,9 @@ class Workload:
   eval_every_steps: int  # the engine's chunk: every engine run reuses its compiled program
   timed_steps: int  # steps of a timed engine repetition (a multiple of eval_every_steps)
   sequential_models: int  # models each sequential loop trains in full (one per repetition)
+  # Steps of a timed repetition of the batched torch peer (every model, stacked). Fewer than the
+  # engine's: the rate per model-step does not depend on it once a repetition lasts seconds.
+  peer_timed_steps: int = 0
 
   @property
   def num_models(self) -> int:
@@ -60,7 +63,8 @@ def workload_from_config(name: str, c: ml_collections.ConfigDict) -> Workload:
   return Workload(name=c.name, points=c.points, widths=tuple(c.widths), steps=c.steps,
                   slopes=tuple(c.slopes), seeds_per_slope=c.seeds_per_slope, lr=c.lr,
                   eval_every_steps=c.eval_every_steps, timed_steps=c.timed_steps,
-                  sequential_models=c.sequential_models)
+                  sequential_models=c.sequential_models,
+                  peer_timed_steps=c.get("peer_timed_steps", c.timed_steps))
 
 
 def matmul_flops(in_dim: int, widths: tuple[int, ...], out_dim: int, points: int) -> int:
