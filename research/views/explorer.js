@@ -164,7 +164,7 @@ function metricsTable(model) {
 function curveSvg(model) {
   const steps = DATA.curve_steps, C = model.curve;
   const panel = (keys, label, log, ox) => {
-    const W = 250, H = 150, L = 42, B = 24, T = 16;
+    const W = 250, H = 150, L = 54, B = 24, T = 16;
     const vals = keys.flatMap((k) => C[k] || []).filter((v) => v !== null && (!log || v > 0));
     if (!vals.length || !steps.length) return "";
     let lo = Math.min(...vals), hi = Math.max(...vals);
