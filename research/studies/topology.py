@@ -141,9 +141,12 @@ def deviations(config) -> list[str]:
     out.append(f"activations {list(c.model.activations)} (Naitzat: {list(n['activations'])})")
   if c.model.init != n["init"]:
     out.append(f"initialisation {c.model.init} (Naitzat: TensorFlow's Glorot-uniform)")
-  out.append(f"{c.num_seeds} seeds per cell, the fitting ones kept; {c.data.num_train_per_class} "
-             "training points per class (Naitzat: ~1050 disk and ~6800 square points of D-I)")
-  out.append("a fixed number of steps, accuracy read every eval_every_steps at the end (Naitzat: "
+  points = f"{c.num_seeds} seeds per cell, the fitting ones kept; {c.data.num_train_per_class} training points per class"
+  if "d1" in c.data.names:
+    points += (" (Naitzat's D-I: about 1050 disk and 6800 square points; their D-I Betti numbers "
+               "are of the predictions on a finer grid of the square, ours of the training points)")
+  out.append(points)
+  out.append("a fixed number of steps, runs judged by their training accuracy at the end (Naitzat: "
              "stop at the first check with 100% training accuracy); staircase halving (theirs "
              "smooth, 0.5^(step/2500)); one sigmoid logit (theirs two softmax logits)")
   return out
