@@ -8,7 +8,7 @@ All networks are random initialisations (He-normal weights, N(0, bias_std^2) bia
     for piecewise-linear activations and on a grid for tanh: Nguyen, Mukkamala & Hein 2018 (connected
     for strictly monotone activations; ReLU not covered, its rate reported), Johnson 2019 (no bounded
     region, any of these activations). Nets that break a claim are counted again at 1000x tighter
-    sliver tolerances (grid: a 4x wider square, twice the resolution) and saved to counterexamples/.
+    sliver tolerances (grid: three finer grids) and saved to counterexamples/ (grid: candidates/).
   stable: Brownlowe et al. 2024, P(second-layer ReLU unit stably unactivated) for first-layer widths
     1, 2, 3 in 2-D (theory 1/4, 1/8, 5/64), decided exactly per net, under normal and uniform draws.
   growth: Hanin & Rolnick 2019, exact region counts in [-2, 2]^2 vs total neurons, depth and slope.

@@ -100,7 +100,8 @@ def net_figure(npz: Path, path: Path, half: float = 4.0, n: int = 400) -> Figure
   ax.imshow((logit > 0).reshape(n, n), origin="lower", extent=[-half, half, -half, half], cmap="coolwarm")
   ax.set_title(f"{npz.stem}\n({spec}; claim: {claim})", fontsize=8)
   fig.tight_layout()
-  kind = "A counterexample" if npz.parent.name == "counterexamples" else "An example outside the claim"
+  kind = {"counterexamples": "A counterexample", "candidates": "A grid candidate (not certified)"}.get(
+      npz.parent.name, "An example outside the claim")
   return Figure(save(fig, path), f"{kind}: class 1 (red) and class 0 (blue) of the saved net {npz.name}.")
 
 
@@ -109,7 +110,8 @@ def draw_figures(workdir: Path, tables: dict[str, pd.DataFrame]) -> list[Figure]
   figs = [stable_figure(tables["stable"], out / "stable_units.png"),
           growth_figure(tables["region_counts"], out / "region_growth.png"),
           linking_figure(tables["linking"], out / "linking.png")]
-  saved = sorted((Path(workdir) / "counterexamples").glob("*.npz")) + sorted((Path(workdir) / "examples").glob("*.npz"))
+  saved = [f for kind in ("counterexamples", "candidates", "examples")
+           for f in sorted((Path(workdir) / kind).glob("*.npz"))]
   for npz in saved[:MAX_DRAWN]:
     figs.append(net_figure(npz, out / f"net_{npz.stem}.png"))
   return figs

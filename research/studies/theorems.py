@@ -138,7 +138,8 @@ def report(ctx: RunContext) -> ReportContent:
       "## Claims that must hold for every net", "",
       "nets: drawn; tested: with a certified count; flagged: broke the claim at the first count; "
       "counterexamples: broke it again on the recount (exact: 1000x tighter sliver tolerances; grid: "
-      "4x wider square, twice the resolution; linking: certified polygons). Where the claim does not "
+      "8x the points on the square 4x as wide, the same square and a quarter of it, all three; "
+      "linking: certified polygons). Where the claim does not "
       "cover the activation (NOT COVERED: ReLU for Nguyen et al.) the column counts the nets that have "
       "a disconnected region, and rate is ReLU's rate of disconnected regions.", "",
       markdown_table(_fmt(claims, ["claim", "activation", "cell", "method", "nets", "tested", "flagged",
@@ -155,6 +156,8 @@ def report(ctx: RunContext) -> ReportContent:
       "## Saved networks", "",
       (f"Counterexamples (weights in counterexamples/): {', '.join(counter)}" if counter else
        "No counterexample was found, so none is saved."),
+      "Grid candidates (smooth activations; weights in candidates/, not certified): "
+      + (", ".join(_saved(ctx.workdir, "candidates")) or "none"),
       "Examples of what a claim does not cover (first per cell, in examples/): "
       + (", ".join(_saved(ctx.workdir, "examples")) or "none"), ""]
   caveats = (
@@ -167,6 +170,11 @@ def report(ctx: RunContext) -> ReportContent:
       "Nguyen et al. assume full-rank weight matrices: random draws are full rank with probability 1, "
       "and a hand-built LeakyReLU net with a singular first layer has a disconnected region "
       "(tests/test_study_theorems.py), so the theorem cannot be dropped to 'any weights'.",
+      "Is tanh covered by Nguyen et al.? Their abstract says 'a class of activation functions "
+      "including leaky ReLU'; the proof pulls a connected set S back through each layer, and with a "
+      "bounded range (tanh) it is S cut by the box (-1, 1)^2 that is pulled back, which can fall in "
+      "two. This study tests tanh as covered (as the issue asked); a tanh candidate that survives "
+      "every grid is evidence that tanh is outside their class, not that the theorem is wrong.",
       f"tanh has no finite arrangement: its regions are read on a {c.plane.grid_points}^2 grid of "
       f"[-{c.plane.grid_half_width:g}, {c.plane.grid_half_width:g}]^2; a region connected only outside "
       "it, or through a neck thinner than a cell, counts as several, so grid candidates are not "

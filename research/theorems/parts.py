@@ -80,7 +80,9 @@ def plane_part(activations, depths, num_nets: int, seed: int, *, bias_std: float
   examples = set()
   for r in table[table["connected_confirmed"] | table["unbounded_confirmed"]].itertuples():
     claim = "unbounded" if r.unbounded_confirmed else "connected"
-    kind = "counterexamples" if claim == "unbounded" or _strictly_monotone(r.activation) else "examples"
+    covered = claim == "unbounded" or _strictly_monotone(r.activation)
+    exact = r.method.startswith("exact")
+    kind = ("counterexamples" if exact else "candidates") if covered else "examples"
     if kind == "examples" and (claim, r.activation, r.depth) in examples:
       continue
     examples.add((claim, r.activation, r.depth))
@@ -92,17 +94,20 @@ def plane_part(activations, depths, num_nets: int, seed: int, *, bias_std: float
 
 
 def _recount_breaks(ws, bs, i, act, claim, first_half, grid_half, grid_points) -> bool:
-  """The net breaks the claim again at 1000x tighter tolerances (exact) or on a 4x wider grid with
-  twice the resolution per unit length (smooth activations)."""
+  """The net breaks the claim again at 1000x tighter tolerances (exact) or on three finer grids
+  (smooth activations)."""
   pwl = act.pwl()
   w, b = net(ws, bs, i)
   if pwl is not None:
     with plane_claims.tighter_tolerances(TIGHTER):
       return plane_claims.breaks(plane_claims.exact_claims(w, b, pwl, first_half), claim)
   fn = lambda z: np.asarray(act.kind.fn(z, act.slope))
-  again = plane_claims.grid_claims([x[None] for x in w], [x[None] for x in b], fn, 4 * grid_half,
-                                   8 * grid_points)[0]
-  return plane_claims.breaks(again, claim)
+  # Three grids of 8x the points: 4x wider (2x the resolution: what joins outside the square),
+  # the same square (8x: thin necks) and a quarter of it (32x: necks near the origin). A
+  # candidate must break the claim on all three; a neck finer than the finest cell still hides.
+  return all(plane_claims.breaks(plane_claims.grid_claims([x[None] for x in w], [x[None] for x in b], fn,
+                                                          half, 8 * grid_points)[0], claim)
+             for half in (4 * grid_half, grid_half, grid_half / 4))
 
 
 # ----------------------------------------------------------------------------- stable units

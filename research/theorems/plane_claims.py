@@ -15,8 +15,9 @@ and is a counterexample only if it breaks it there too.
 Smooth activations (tanh) have no finite arrangement: their classes are read on a grid of a large
 square (`grid_claims`), where a component that is connected only outside the square counts as
 several and one that leaves the square counts as unbounded; every net that looks like it breaks a
-claim is read again on a square 4x as wide at twice the resolution per unit length. What survives
-is a candidate, never a certified counterexample.
+claim is read again with 8x the points on the square 4x as wide, on the same square and on a
+quarter of it, and must break it on all three. What survives is a candidate, never a certified
+counterexample.
 """
 
 from __future__ import annotations
