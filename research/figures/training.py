@@ -45,6 +45,8 @@ def _in_cell(frame: pd.DataFrame, dataset: str, arch) -> pd.DataFrame:
 def _farthest_seed(ok: pd.DataFrame, metric: str, log: bool) -> str:
   """The seed farthest from its cell's median, in words: what a mean bar would hide."""
   keys = ["dataset", "width", "depth", "lr", "activation"]
+  if not len(ok) or ok.groupby(keys).size().max() < 2:
+    return "one seed per cell, so no spread to read"
   v = np.log10(ok[metric]) if log else ok[metric]
   gap = (v - v.groupby([ok[k] for k in keys]).transform("median")).abs()
   if not len(gap) or not np.isfinite(gap.max()) or gap.max() == 0:
@@ -68,7 +70,9 @@ def metric_by_activation(results: pd.DataFrame, metric: str, label: str, path: P
   datasets, archs = cells(results)
   order = [a for a in activation_order(results["activation"]) if a in set(ok["activation"])]
   palette = activation_palette(order)
-  fig, axes = plt.subplots(len(datasets), len(archs), squeeze=False, sharey="row", sharex=True, layout="constrained",
+  # Limits set by hand rather than sharex across every panel: matplotlib's shared-axes bookkeeping
+  # grows with the square of the panels and was most of the drawing time.
+  fig, axes = plt.subplots(len(datasets), len(archs), squeeze=False, sharey="row", layout="constrained",
                            figsize=(PANEL_W * len(archs) + 0.4, PANEL_H * len(datasets) + 0.8))
   rng = np.random.default_rng(0)
   for i, dataset in enumerate(datasets):
@@ -81,7 +85,7 @@ def metric_by_activation(results: pd.DataFrame, metric: str, label: str, path: P
                             clip=clip)
         counts[act] = n[0] if n else 0
       ax.set_title(f"{dataset} | {arch_label(arch, archs)}\n{n_label(counts)}", fontsize=8.5)
-      ax.set_xticks(range(len(order)), order, rotation=30, ha="right", fontsize=8)
+      ax.set_xticks(range(len(order)), order if i == len(datasets) - 1 else [], rotation=30, ha="right", fontsize=8)
       ax.set_xlim(-0.6, len(order) - 0.4)
       ax.grid(axis="y", alpha=0.3)
     if log:  # after all panels of the row: they share the axis, the ticks follow its range
@@ -96,10 +100,21 @@ def metric_by_activation(results: pd.DataFrame, metric: str, label: str, path: P
   return Figure(save(fig, path), caption)
 
 
-def _curve_matrix(group: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-  """(steps, values (models, steps)) of one column, one row per model."""
-  table = group.pivot_table(index=["unit", "model_index"], columns="step", values=column, sort=True)
-  return table.columns.to_numpy(float), table.to_numpy(float)
+def _curve_tables(data: pd.DataFrame) -> dict[str, pd.DataFrame]:
+  """column -> (model x step) table, indexed like the curves' model columns: one pivot per column
+  for the whole run (a pivot per panel was most of this figure's drawing time)."""
+  keys = ["unit", "model_index", "dataset", "width", "depth", "lr", "activation"]
+  return {c: data.pivot_table(index=keys, columns="step", values=c, sort=True)
+          for c in ("train_loss", "test_loss", "train_acc", "test_acc")}
+
+
+def _rows(table: pd.DataFrame, dataset: str, arch, act: str) -> np.ndarray:
+  idx = table.index
+  w, d, lr = arch
+  mask = ((idx.get_level_values("dataset") == dataset) & (idx.get_level_values("width") == w)
+          & (idx.get_level_values("depth") == d) & (idx.get_level_values("lr") == lr)
+          & (idx.get_level_values("activation") == act))
+  return table.to_numpy(float)[mask]
 
 
 def training_curves(curves: pd.DataFrame, results: pd.DataFrame, path: Path) -> Figure:
@@ -113,20 +128,20 @@ def training_curves(curves: pd.DataFrame, results: pd.DataFrame, path: Path) -> 
   order = activation_order(results["activation"])
   palette = activation_palette(order)
   quantities = (("loss", "cross-entropy\n(nats, log scale)"), ("acc", "accuracy\n(fraction)"))
-  fig, axes = plt.subplots(2 * len(datasets), len(archs), squeeze=False, sharex=True, sharey="row", layout="constrained",
+  fig, axes = plt.subplots(2 * len(datasets), len(archs), squeeze=False, sharey="row", layout="constrained",
                            figsize=(PANEL_W * len(archs) + 0.4, 2.1 * 2 * len(datasets) + 1.0))
   counts = {}
+  tables = _curve_tables(data)
+  steps = tables["test_loss"].columns.to_numpy(float)
   for i, dataset in enumerate(datasets):
     for j, arch in enumerate(archs):
-      cell = _in_cell(data, dataset, arch)
       for q, (quantity, label) in enumerate(quantities):
         ax = axes[2 * i + q, j]
         for act in order:
-          group = cell[cell["activation"] == act]
-          if group.empty:
-            continue
           for split, ls in (("train", "-"), ("test", "--")):
-            steps, values = _curve_matrix(group, f"{split}_{quantity}")
+            values = _rows(tables[f"{split}_{quantity}"], dataset, arch, act)
+            if not len(values):
+              continue
             counts[act] = max(counts.get(act, 0), len(values))
             if quantity == "loss":
               values = np.maximum(values, 1e-12)  # a loss of exactly 0 has no place on a log axis
@@ -138,7 +153,9 @@ def training_curves(curves: pd.DataFrame, results: pd.DataFrame, path: Path) -> 
             ax.plot(steps, mean, ls, color=palette[act], lw=1.6)
         if quantity == "loss":
           ax.set_yscale("log")
-        ax.autoscale_view()
+          ax.yaxis.set_minor_locator(plt.NullLocator())  # dozens of unlabelled ticks per panel, slow to lay out
+        ax.set_xlim(steps.min(), steps.max())
+        ax.tick_params(labelbottom=(2 * i + q == 2 * len(datasets) - 1))
         ax.grid(alpha=0.3)
         ax.set_title(f"{dataset} | {arch_label(arch, archs)}", fontsize=8.5)
         if j == 0:
@@ -152,9 +169,13 @@ def training_curves(curves: pd.DataFrame, results: pd.DataFrame, path: Path) -> 
   fig.suptitle("Training curves: thin lines one seed each, thick the mean (geometric for the loss)"
                f"{excluded_note(results)}", fontsize=10)
   first = int(data["step"].min()) if len(data) else 0
+  final = tables["test_acc"].iloc[:, -1] if len(data) else pd.Series(dtype=float)
+  spread = final.groupby(level=["dataset", "width", "depth", "activation"]).agg(lambda v: v.max() - v.min())
+  widest = (f"; the widest spread of final test accuracy over seeds is {spread.max():.3f} ({spread.idxmax()[3]} on "
+            f"{spread.idxmax()[0]}, width {spread.idxmax()[1]}, depth {spread.idxmax()[2]})" if len(spread) else "")
   caption = (f"Loss and accuracy from step {first}" + (" (this run recorded no step 0)" if first else "")
-             + ", train solid and test dashed, one thin line per seed: a seed that stalls shows as a line "
-             "apart from its bundle" + (f"; {num_diverged(results)} diverged models excluded." if num_diverged(results) else "."))
+             + ", train solid and test dashed, one thin line per seed" + widest
+             + (f"; {num_diverged(results)} diverged models excluded." if num_diverged(results) else "."))
   return Figure(save(fig, path), caption)
 
 
@@ -174,8 +195,9 @@ def by_layer(results: pd.DataFrame, column: str, label: str, path: Path) -> Figu
   datasets, archs = cells(results)
   order = activation_order(results["activation"])
   palette, shift = activation_palette(order), offsets(order, 0.7)
-  fig, axes = plt.subplots(len(datasets), len(archs), squeeze=False, sharey=True, layout="constrained",
+  fig, axes = plt.subplots(len(datasets), len(archs), squeeze=False, layout="constrained",
                            figsize=(PANEL_W * len(archs) + 0.4, PANEL_H * len(datasets) + 1.0))
+  top = float(np.nanmax(ok[cols].to_numpy(float))) if ok[cols].notna().any().any() else 1.0
   rng = np.random.default_rng(0)
   counts = {}
   for i, dataset in enumerate(datasets):
@@ -190,6 +212,7 @@ def by_layer(results: pd.DataFrame, column: str, label: str, path: Path) -> Figu
         counts[act] = max([counts.get(act, 0), *n])
       ax.set_xticks([l + 1 for l in layers])
       ax.set_xlim(0.5, arch[1] + 0.5)
+      ax.set_ylim(-0.03, min(1.03, top + 0.05))  # one y range for every panel: they are compared
       ax.grid(axis="y", alpha=0.3)
       ax.set_title(f"{dataset} | {arch_label(arch, archs)}", fontsize=8.5)
       if i == len(datasets) - 1:
