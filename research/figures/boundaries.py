@@ -104,7 +104,7 @@ def decision_boundaries(store: Store, results: pd.DataFrame, fig_dir: Path) -> l
         worst.append((low, act, key))
         which = f"median of {len(ok)}" if stored_all else "plot seed"
         ax.set_title(f"{act}, w{key[0]} d{key[1]}\nseed {int(row['seed'])} ({which}): acc {row['test_acc']:.3f}"
-                     + (f"\nworst seed of the cell {low:.3f}" if stored_all else ""), fontsize=7.5)
+                     f"\nworst seed of the cell {low:.3f}", fontsize=7.5)
     handles = [Patch(color=CLASS_COLOURS[c], alpha=0.5, label=f"class {c} (shade: predicted, dots: training)")
                for c in range(num_classes)]
     handles.append(Line2D([], [], color="k", lw=1.0, label="predicted boundary"))
@@ -112,7 +112,8 @@ def decision_boundaries(store: Store, results: pd.DataFrame, fig_dir: Path) -> l
       handles.append(Line2D([], [], color=TRUTH_COLOUR, lw=1.3, ls="--", label="true boundary"))
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 if len(acts) < 3 else 4),
                fontsize=7.5, frameon=False)
-    shown = "the median seed by test accuracy" if stored_all else "seed of eval.plot_seed (this run stored no other)"
+    shown = ("the median seed by test accuracy" if stored_all
+             else "the seed eval.plot_seed (this run stored no other seed's map)")
     fig.suptitle(f"{dataset}: decision regions of {shown} per cell", fontsize=10)
     low, act, key = min(worst) if worst else (np.nan, "", (0, 0, 0))
     caption = (f"On {dataset}, {shown} of each cell: shading is the predicted class, black the predicted "
