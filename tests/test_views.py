@@ -309,3 +309,10 @@ def test_the_command_writes_the_views_and_refuses_bad_input_in_one_line(run_dir,
     assert e.value.code == 2
     lines = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
     assert len(lines) == 1 and fragment in lines[0], lines
+
+
+def test_hidden_unit_png_is_identical_between_two_draws(tmp_path):
+  net = _dead_unit_net("relu")
+  domain = np.array([[-1.0, 1.0], [-1.0, 1.0]])
+  a, b = (hidden_units.plot_hidden_units(net, domain, tmp_path / f"{k}.png", resolution=16) for k in "ab")
+  assert a.read_bytes() == b.read_bytes()
