@@ -292,3 +292,9 @@ def test_t_interval_matches_scipy_and_clips_and_skips_small_n():
   assert bars[0][1][1] == 1.0 < ref[1]  # the interval is cut at the largest possible fraction
   assert bars[1][0][1] == bars[1][1][1] == pytest.approx(0.3)  # n = 2 < MIN_N: the mean only
   plt.close(fig)
+
+
+def test_topology_wilson_interval_matches_the_dying_relu_study():
+  from research.studies.dying_relu import wilson_interval
+  for k, n in ((0, 5), (1, 5), (7, 9), (12, 12)):
+    np.testing.assert_allclose(topology._wilson(k, n), wilson_interval(k, n), atol=1e-12)

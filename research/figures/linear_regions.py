@@ -131,10 +131,11 @@ def plot_relu_vs_leaky(results: pd.DataFrame, path: Path) -> Figure | None:
             if "num_regions" in pairs else np.nan)
   counted = pairs.dropna(subset=[m for m, _, _ in metrics])
   caption = (f"One point per seed and architecture ({len(counted)} pairs from the same initial weights"
-             + (f", region counts on {seed_range(counted['seed'])} only" if counted["seed"].nunique() < ok["seed"].nunique() else "")
-             + "); points above "
-             "the dashed line are models where LeakyReLU has more" + (
-                 f"; over all pairs LeakyReLU / ReLU regions average {ratios:.2f} (geometric mean)." if np.isfinite(ratios) else "."))
+             + (f", region counts on {seed_range(counted['seed'])} only"
+                if counted["seed"].nunique() < ok["seed"].nunique() else "")
+             + "); points above the dashed line are models where LeakyReLU has more"
+             + (f"; over all pairs LeakyReLU / ReLU regions average {ratios:.2f} (geometric mean)."
+                if np.isfinite(ratios) else "."))
   return Figure(save(fig, path), caption)
 
 

@@ -147,7 +147,8 @@ def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
   if n == 0:
     return float("nan"), float("nan")
   p = k / n
-  centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+  centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+  half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
   return centre - half, centre + half
 
 

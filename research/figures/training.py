@@ -17,8 +17,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
 from research.figures import boundaries
-from research.figures.style import (Figure, activation_order, activation_palette, begin, excluded_note, log_axes, n_label,
-                                    not_diverged, num_diverged, offsets, save, seed_range, seeds_and_means)
+from research.figures.style import (Figure, activation_order, activation_palette, begin, excluded_note, log_axes,
+                                    n_label, not_diverged, num_diverged, offsets, save, seed_range, seeds_and_means)
 from research.store import Store
 
 PANEL_W, PANEL_H = 3.0, 2.5  # inches per panel
@@ -252,7 +252,8 @@ def plot_study(workdir: str | Path) -> list[Figure]:
     figs.append(by_layer(results, column, label, fig_dir / f"{name}.png"))
   counted = results[results.get("num_regions", pd.Series(np.nan, index=results.index)).notna()]
   if len(counted):
-    subset = f"exact counts on {seed_range(counted['seed'])} only" if counted["seed"].nunique() < results["seed"].nunique() else ""
+    some = counted["seed"].nunique() < results["seed"].nunique()
+    subset = f"exact counts on {seed_range(counted['seed'])} only" if some else ""
     figs.append(metric_by_activation(counted, "num_regions", "exact linear regions\nin the domain (count)",
                                      fig_dir / "region_count.png", log=True, subset=subset))
     figs += boundaries.linear_regions(store, results, fig_dir)
