@@ -39,7 +39,14 @@ def _args(study: str) -> list[str]:
           "--noplots", *STUDIES[study][0]]
 
 
-@pytest.mark.parametrize("study", list(STUDIES))
+# The plain sweep runs only under -m slow: every other study here runs a sweep through the same
+# runner and store (topology's is a plain sweep plus derived tables), and the engine's own
+# two-process test below covers the sharded training, so it adds a 20-30 s run and no new path.
+SLOW = {"relu_vs_leaky"}
+
+
+@pytest.mark.parametrize("study", [pytest.param(s, marks=pytest.mark.slow) if s in SLOW else s
+                                   for s in STUDIES])
 def test_two_processes_match_one(tmp_path, study):
   # The reference is one process with as many devices as the two processes have together: the
   # same mesh and shards, so the tables must agree to float rounding (across device counts the

@@ -1,8 +1,9 @@
 """Every study in the registry through the one runner (research/study.py): each `:quick` config
 end to end, with the tables equal to those written before the move onto the runner
-(tests/golden), and a throwaway study in a temp folder discovered, run, reported and listed."""
+(tests/golden), and a throwaway study in a temp folder discovered, run, reported and listed.
+This file checks the quick runs of study_runs.FIRST_FILE; tests/test_studies_quick.py the others
+(two files, so that the two test workers run quick runs side by side)."""
 
-import json
 import subprocess
 import sys
 import textwrap
@@ -15,52 +16,9 @@ from experiments._config import load_config
 from research import studies
 from research.studies import activation_cost as ac
 from helpers import ROOT, run_module
+import study_runs
 
-GOLDEN = ROOT / "tests" / "golden"
-# study -> (golden file, file of this run) pairs; activation_cost times the machine (no golden).
-TABLES = {
-    "relu_vs_leaky": ["results.csv", "checkpoints.csv", "curves.csv"],
-    "narrow_nets": ["results.csv", "checkpoints.csv", "curves.csv"],
-    "topology": ["results.csv", "kept_runs.csv", "betti_per_layer.csv", "topology_summary.csv",
-                 "fit_summary.csv", "curves.csv"],
-    "sparsity": ["results.csv", "layers.csv", "models.csv", "spearman.csv", "fit_summary.csv", "curves.csv"],
-    "dying_relu": ["born_dead.csv", "trained/results.csv"],
-    "linear_regions": [("results.csv", "regions.csv"), "lines.csv"],  # its old long table
-    "theorems": ["plane_nets.csv", "stable.csv", "linking.csv"],
-}
-# The unit hash names the config (which lost fields in the move); timings vary run to run.
-NOT_COMPARED = {"unit", "wall_time_s", "compile_time_s"}
-KEYS = ["dataset", "activation", "width", "depth", "neurons", "lr", "seed", "step", "model_index",
-        "layer", "cls", "dim", "init", "place", "over", "sparsity", "separability", "x0"]
-
-
-def assert_same_table(golden: pd.DataFrame, new: pd.DataFrame, name: str) -> None:
-  """Every golden column is in the new table with equal values (floats to 1e-4 relative)."""
-  cols = [c for c in golden.columns if c not in NOT_COMPARED]
-  assert set(cols) <= set(new.columns), (name, sorted(set(cols) - set(new.columns)))
-  keys = [k for k in KEYS if k in cols]
-  a = golden[cols].sort_values(keys).reset_index(drop=True)
-  b = new[cols].sort_values(keys).reset_index(drop=True)
-  assert len(a) == len(b), (name, len(a), len(b))
-  for c in cols:
-    if pd.api.types.is_numeric_dtype(a[c]) and pd.api.types.is_numeric_dtype(b[c]):
-      np.testing.assert_allclose(b[c].to_numpy(float), a[c].to_numpy(float), rtol=1e-4, atol=1e-6,
-                                 err_msg=f"{name}: {c}")
-    else:
-      assert (a[c].astype(str) == b[c].astype(str)).all(), (name, c)
-
-
-@pytest.fixture(scope="module")
-def quick_runs(tmp_path_factory):
-  """Every registered study's quick config, run once as its command runs it (figures and report
-  included), on one CPU device: the golden tables were made so (the device count changes float
-  rounding in training). The per-study checks below read these runs."""
-  root = tmp_path_factory.mktemp("quick")
-  outs = {}
-  for name in studies.discover():
-    outs[name] = run_module(f"experiments.{name}", "--config", f"configs/{name}.py:quick", "--workdir",
-                            str(root / name), "--noprogress", "--cpu_devices=1")
-  return root, outs
+MINE = study_runs.file_studies(first=True)
 
 
 def quick_config(study: str):
@@ -71,41 +29,40 @@ def test_registry_finds_every_study_module():
   names = set(studies.discover())
   modules = {p.stem for p in (ROOT / "research" / "studies").glob("*.py")} - {"__init__", "fit"}
   assert names == modules
-  assert names >= set(TABLES) | {"activation_cost"}
+  assert names >= set(study_runs.TABLES) | {"activation_cost"}
   with pytest.raises(ValueError, match="valid studies: .*topology"):
     studies.get_study("topolgy")
 
 
-@pytest.mark.parametrize("name", list(studies.discover()))
+def test_the_two_study_files_check_every_study_once():
+  first, second = study_runs.file_studies(True), study_runs.file_studies(False)
+  assert set(first) | set(second) == set(studies.discover()) and not set(first) & set(second)
+  assert set(study_runs.FIRST_FILE) <= set(first)  # a renamed study is not silently dropped
+  # A study's own checks sit in the file that runs it (else a worker runs it a second time).
+  import test_studies_quick
+  for module, names in ((sys.modules[__name__], first), (test_studies_quick, second)):
+    own = {n[len("test_"):-len("_quick_outputs")] for n in vars(module) if n.endswith("_quick_outputs")}
+    assert own <= set(names), (module.__name__, sorted(own - set(names)))
+
+
+@pytest.mark.parametrize("name", MINE)
 def test_quick_config_runs_through_the_runner(quick_runs, name):
-  root, outs = quick_runs
-  assert outs[name].returncode == 0, outs[name].stderr[-3000:]
-  assert f"{name}: done in" in outs[name].stdout and "report:" in outs[name].stdout
-  report = (root / name / "report.md").read_text()
-  assert report.startswith(f"# Study: {name}") and "## Setting" in report and "## Caveats" in report
-  assert (root / name / "summary.json").exists()
+  study_runs.check_quick_run(quick_runs, name)
 
 
-@pytest.mark.parametrize("name", list(TABLES))
+@pytest.mark.parametrize("name", [n for n in MINE if n in study_runs.TABLES])
 def test_tables_equal_those_before_the_move(quick_runs, name):
-  root, _ = quick_runs
-  for pair in TABLES[name]:
-    golden, new = pair if isinstance(pair, tuple) else (pair, pair)
-    assert_same_table(pd.read_csv(GOLDEN / name / golden), pd.read_csv(root / name / new), f"{name}/{new}")
+  study_runs.check_golden_tables(quick_runs, name)
 
 
 def test_every_hypothesis_of_a_study_is_evaluated_in_its_report(quick_runs):
-  from research.hypotheses import discover
-  root, _ = quick_runs
-  for h in discover().values():
-    assert f"`{h.name}`" in (root / h.study / "report.md").read_text(), h.name
+  study_runs.check_hypotheses_reported(quick_runs, MINE)
 
 
 # ----------------------------------------------------------------------------- per study
 
 def test_topology_quick_outputs(quick_runs):
-  root, outs = quick_runs
-  workdir, out = root / "topology", outs["topology"]
+  workdir, out = quick_runs["topology"]
   assert out.returncode == 0, out.stderr[-3000:]
   for name in ("results", "fit_summary", "kept_runs", "betti_per_layer", "topology_summary"):
     assert (workdir / f"{name}.csv").stat().st_size > 0, name
@@ -128,8 +85,7 @@ def test_topology_quick_outputs(quick_runs):
 
 
 def test_sparsity_quick_outputs(quick_runs):
-  root, outs = quick_runs
-  workdir, out = root / "sparsity", outs["sparsity"]
+  workdir, out = quick_runs["sparsity"]
   assert out.returncode == 0, out.stderr[-3000:]
   config = quick_config("sparsity")
   results = pd.read_csv(workdir / "results.csv")
@@ -152,30 +108,8 @@ def test_sparsity_quick_outputs(quick_runs):
     assert section in report, section
 
 
-def test_dying_relu_quick_outputs(quick_runs):
-  root, outs = quick_runs
-  workdir, out = root / "dying_relu", outs["dying_relu"]
-  assert out.returncode == 0, out.stderr[-3000:]
-  table = pd.read_csv(workdir / "born_dead.csv")
-  config = quick_config("dying_relu").born_dead
-  assert len(table) == len(config.inits) * len(config.widths) * len(config.depths) * 2
-  assert table["p_born_dead"].between(0, 1).all() and (table["ci_low"] <= table["ci_high"]).all()
-  results = pd.read_csv(workdir / "trained" / "results.csv")
-  assert {"dead_fraction", "test_acc", "diverged", "lr", "width"} <= set(results.columns)
-  assert set(results["activation"]) == {"relu", "leaky_relu:0.01"}
-  page = (workdir / "report.html").read_text()
-  assert page.count('src="data:image/png;base64,') == 4
-  report = (workdir / "report.md").read_text()
-  for fragment in ("relu_loses_accuracy_when_wide", "dead_relu_hurts_narrow_nets", "Lu et al.", "about 60%"):
-    assert fragment in report
-  for png in (workdir / "figures").glob("*.png"):
-    assert png.stat().st_size > 10_000
-  assert "over 10%" in out.stdout  # the comparison with Lu et al. is printed
-
-
 def test_activation_cost_quick_outputs(quick_runs):
-  root, outs = quick_runs
-  workdir, out = root / "activation_cost", outs["activation_cost"]
+  workdir, out = quick_runs["activation_cost"]
   assert out.returncode == 0, out.stderr[-3000:]
   config = quick_config("activation_cost")
   summary = pd.read_csv(workdir / "summary.csv")
@@ -196,29 +130,8 @@ def test_activation_cost_quick_outputs(quick_runs):
   assert (workdir / "figures" / "time_relative_to_relu.png").stat().st_size > 10_000
 
 
-def test_relu_vs_leaky_quick_outputs(quick_runs):
-  root, outs = quick_runs
-  workdir, out = root / "relu_vs_leaky", outs["relu_vs_leaky"]
-  assert out.returncode == 0, out.stderr[-3000:]
-  results = pd.read_csv(workdir / "results.csv")
-  # 2 data sets x 4 activations x 1 width x 1 depth x 3 seeds, one row per model.
-  assert len(results) == 24
-  assert set(results["activation"]) == {"relu", "leaky_relu:0.01", "leaky_relu:0.2", "tanh"}
-  for column in ("train_acc", "test_acc", "test_loss", "diverged", "wall_time_s", "grid_agreement",
-                 "dead_fraction", "seed", "slope", "width", "depth"):
-    assert column in results
-  for name in ("test_accuracy", "training_curves", *(f"decision_boundaries_{d}" for d in set(results["dataset"]))):
-    assert (workdir / "figures" / f"{name}.png").stat().st_size > 10_000, name
-  checkpoints = pd.read_csv(workdir / "checkpoints.csv")  # the quick config asks for steps 0, 100
-  assert sorted(checkpoints["step"].unique()) == [0, 100] and len(checkpoints) == 2 * len(results)
-  provenance = json.loads((workdir / "config.json").read_text())["provenance"]
-  assert provenance["versions"]["jax"] and "git_dirty" in provenance and provenance["device_kind"]
-  assert "results in" in out.stdout
-
-
 def test_narrow_nets_quick_outputs(quick_runs):
-  root, outs = quick_runs
-  workdir, out = root / "narrow_nets", outs["narrow_nets"]
+  workdir, out = quick_runs["narrow_nets"]
   assert out.returncode == 0, out.stderr[-3000:]
   results = pd.read_csv(workdir / "results.csv")
   assert set(results["activation"]) == {"relu", "leaky_relu:0.01", "prelu:0.25", "tanh"}
