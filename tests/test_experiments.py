@@ -45,18 +45,24 @@ def test_workdir_of_another_config_is_refused(tmp_path):
   assert out.returncode == 2 and "--overwrite" in out.stderr
 
 
-def _kill_and_resume(workdir: Path, units_before_kill: int, seed: int, sig=signal.SIGKILL,
-                     extra_args: tuple[str, ...] = ()) -> pd.DataFrame:
-  """Starts the quick sweep, sends `sig` once `units_before_kill` units are on disk (plus a random
-  delay, so the signal may land mid-unit or mid-write), then reruns it to completion."""
-  cmd = [sys.executable, "-m", "experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick",
-         "--workdir", str(workdir), "--noprogress", "--noplots", *extra_args]
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+def _sweep_command(extra_args: tuple[str, ...]) -> list[str]:
+  return [sys.executable, "-m", "experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick",
+          "--workdir", "{workdir}", "--noprogress", "--noplots", *extra_args]
+
+
+ONE_DEVICE = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+
+
+def _signal_mid_sweep(workdir: Path, units_before_kill: int, seed: int, sig=signal.SIGKILL,
+                      extra_args: tuple[str, ...] = ()) -> None:
+  """Starts (or resumes) the quick sweep and sends `sig` once `units_before_kill` units are on disk
+  (plus a random delay, so the signal may land mid-unit or mid-write); checks how it ended."""
+  cmd = [a.format(workdir=workdir) for a in _sweep_command(extra_args)]
   # As in a terminal: a shell's background jobs (CI, make under &) inherit SIGINT ignored, and a
   # Python started with SIGINT ignored never raises KeyboardInterrupt.
   default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
-  proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          preexec_fn=default_sigint)
+  proc = subprocess.Popen(cmd, cwd=ROOT, env=ONE_DEVICE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, preexec_fn=default_sigint)
   deadline = time.time() + 300
   while len(list(workdir.glob("units/*.json"))) < units_before_kill and proc.poll() is None:
     assert time.time() < deadline
@@ -71,11 +77,23 @@ def _kill_and_resume(workdir: Path, units_before_kill: int, seed: int, sig=signa
     lines = [l for l in err.splitlines() if l.strip() and not l.startswith("warning: hypothesis")]
     assert len(lines) == 1 and "run the same command again to resume" in lines[0], err[-2000:]
   assert not (workdir / "results.csv").exists()
-  out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _resume(workdir: Path, extra_args: tuple[str, ...] = ()) -> pd.DataFrame:
+  """Reruns the interrupted sweep to completion; its results table."""
+  cmd = [a.format(workdir=workdir) for a in _sweep_command(extra_args)]
+  out = subprocess.run(cmd, cwd=ROOT, env=ONE_DEVICE, capture_output=True, text=True, timeout=600)
   assert out.returncode == 0, out.stderr
   assert "units resumed from disk" in out.stdout
   assert not list(workdir.glob("units/.*.tmp"))  # no half-written unit survives as a unit
   return pd.read_csv(workdir / "results.csv")
+
+
+def _kill_and_resume(workdir: Path, units_before_kill: int, seed: int, sig=signal.SIGKILL,
+                     extra_args: tuple[str, ...] = ()) -> pd.DataFrame:
+  """One signal mid-sweep, then the rerun to completion."""
+  _signal_mid_sweep(workdir, units_before_kill, seed, sig, extra_args)
+  return _resume(workdir, extra_args)
 
 
 def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -113,9 +131,14 @@ def long_uninterrupted(tmp_path_factory):
   return pd.read_csv(workdir / "results.csv")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_interrupted_sweep_says_how_to_resume_and_resumes_to_identical_results(tmp_path, long_uninterrupted, sig):
-  resumed = _kill_and_resume(tmp_path, units_before_kill=1, seed=5, sig=sig, extra_args=LONG)
+def test_interrupted_sweep_says_how_to_resume_and_resumes_to_identical_results(tmp_path, long_uninterrupted):
+  """Ctrl-C mid-sweep, then SIGTERM mid-resume (each one line and its exit status), then a rerun:
+  the same table as an uninterrupted run. One sweep for both signals: each interrupted run is
+  seconds of 3000-step units, and a second full sweep would check nothing the first does not."""
+  _signal_mid_sweep(tmp_path, units_before_kill=1, seed=5, sig=signal.SIGINT, extra_args=LONG)
+  done = len(list(tmp_path.glob("units/*.json")))
+  _signal_mid_sweep(tmp_path, units_before_kill=done + 1, seed=6, sig=signal.SIGTERM, extra_args=LONG)
+  resumed = _resume(tmp_path, LONG)
   pd.testing.assert_frame_equal(_comparable(resumed), _comparable(long_uninterrupted), check_exact=True)
 
 
