@@ -126,25 +126,28 @@ def seeds_and_means(ax, xs, groups, colour, rng: np.random.Generator, *, width: 
                     clip: tuple[float, float] | None = None) -> list[int]:
   """At each x, one point per seed (jittered) and the mean with its t-interval; returns the n's.
 
-  groups: one array of values per x (non-finite values, and values <= 0 on log axes, dropped).
+  groups: one array of values per x (non-finite values, and values <= 0 on log axes, dropped);
+  colour: one colour, or a list of one per x (one call can then draw every activation of a panel).
   clip: the range the quantity can take (0..1 for a fraction; None for an open end); the interval
   is cut to it, since a t-interval near a bound (15 seeds at 1.0, one at 0.5) otherwise reaches
   past what is possible. Groups of fewer than MIN_N seeds get the mean without an interval.
   One scatter and one errorbar call for all x, so that figures with many panels stay fast; the
   means are an errorbar (a line, not a scatter), so an axes' scatter points are exactly its seeds.
   """
-  px, py, mx, stats = [], [], [], []
-  for x, values in zip(xs, groups):
+  colours = colour if isinstance(colour, list) else [colour] * len(xs)  # a list: one colour per x
+  px, py, pc, mx, stats = [], [], [], [], []
+  for x, values, c in zip(xs, groups, colours):
     v = np.asarray(values, np.float64)
     v = v[np.isfinite(v) & ((v > 0) if log else True)]
     if len(v):
       px.append(x + jitter(len(v), width, rng))
       py.append(v)
+      pc += [matplotlib.colors.to_rgba(c)] * len(v)
       mx.append(x)
       stats.append(t_interval(v, log=log))
   if not mx:
     return []
-  ax.scatter(np.concatenate(px), np.concatenate(py), color=colour, marker=marker, label=label, **POINT)
+  ax.scatter(np.concatenate(px), np.concatenate(py), c=np.array(pc), marker=marker, label=label, **POINT)
   mean, lo, hi, n = (np.array(c) for c in zip(*stats))
   if clip is not None:
     lo, hi = np.clip(lo, *clip), np.clip(hi, *clip)

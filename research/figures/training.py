@@ -79,11 +79,10 @@ def metric_by_activation(results: pd.DataFrame, metric: str, label: str, path: P
     for j, arch in enumerate(archs):
       ax = axes[i, j]
       cell = _in_cell(ok, dataset, arch)
-      counts = {}
-      for k, act in enumerate(order):
-        n = seeds_and_means(ax, [k], [cell.loc[cell["activation"] == act, metric]], palette[act], rng, log=log,
-                            clip=clip)
-        counts[act] = n[0] if n else 0
+      groups = [cell.loc[cell["activation"] == act, metric] for act in order]
+      # One call for the whole panel: fewer artists draw and lay out faster (16 panels x 5 activations).
+      seeds_and_means(ax, list(range(len(order))), groups, [palette[a] for a in order], rng, log=log, clip=clip)
+      counts = {act: int((np.isfinite(g) & ((g > 0) if log else True)).sum()) for act, g in zip(order, groups)}
       ax.set_title(f"{dataset} | {arch_label(arch, archs)}\n{n_label(counts)}", fontsize=8.5)
       ax.set_xticks(range(len(order)), order if i == len(datasets) - 1 else [], rotation=30, ha="right", fontsize=8)
       ax.set_xlim(-0.6, len(order) - 0.4)
