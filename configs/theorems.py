@@ -14,8 +14,16 @@ All networks are random initialisations (He-normal weights, N(0, bias_std^2) bia
   growth: Hanin & Rolnick 2019, exact region counts in [-2, 2]^2 vs total neurons, depth and slope.
   linking: Ren & Lim 2026 (our reading of their abstract, see research/theorems/linking.py): |linking
     number| of a Hopf link through width-3 layers, monotone activations against |x|.
-Default: measured 6.5 min end to end on 2 CPU cores shared with other jobs at load average 12-15
-(about 7x slower than idle); quick: 20-60 s depending on the load.
+Default: 6 plane cells x 1000 nets, 2 x 3 x 10^6 stable-unit draws, 288 region counts, 4 x 1000
+linked-ring nets; measured 9.5 min end to end (568 s: plane 364 s, stable 26 s, growth 8 s,
+linking about 165 s) on 2 CPU cores shared with other jobs at load average 7-15, so well over the
+5-minute goal under that load; alone on the cores it should be a few minutes (not measured).
+Result of that run: no counterexample for LeakyReLU 0.2 (Nguyen, Johnson) or ReLU (Johnson) in
+6,000 exact counts; ReLU 2-2-2-1 nets have a disconnected region in 27 of 1000; tanh 2-2-2-1 in 5
+of 1000 on every grid (candidates: tanh may be outside Nguyen et al.'s class, see the report);
+Brownlowe's 1/4, 1/8, 5/64 matched within 0.0005 under both draws; regions ~ neurons^2.04-2.08
+(95% CIs within [1.96, 2.18]); linking: no monotone layer changed |lk| (495 / 668 / 38 certified
+first layers of LeakyReLU / tanh / ReLU), |x| changed it in 98 of 162. Quick: 15-40 s.
 """
 
 import ml_collections

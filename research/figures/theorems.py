@@ -102,7 +102,8 @@ def net_figure(npz: Path, path: Path, half: float = 4.0, n: int = 400) -> Figure
   fig.tight_layout()
   kind = {"counterexamples": "A counterexample", "candidates": "A grid candidate (not certified)"}.get(
       npz.parent.name, "An example outside the claim")
-  return Figure(save(fig, path), f"{kind}: class 1 (red) and class 0 (blue) of the saved net {npz.name}.")
+  return Figure(save(fig, path), f"{kind}: class 1 (red) and class 0 (blue) of the saved net {npz.name} "
+                "(regions are open: two pieces meeting at one point are two components).")
 
 
 def draw_figures(workdir: Path, tables: dict[str, pd.DataFrame]) -> list[Figure]:
@@ -110,8 +111,9 @@ def draw_figures(workdir: Path, tables: dict[str, pd.DataFrame]) -> list[Figure]
   figs = [stable_figure(tables["stable"], out / "stable_units.png"),
           growth_figure(tables["region_counts"], out / "region_growth.png"),
           linking_figure(tables["linking"], out / "linking.png")]
-  saved = [f for kind in ("counterexamples", "candidates", "examples")
-           for f in sorted((Path(workdir) / kind).glob("*.npz"))]
-  for npz in saved[:MAX_DRAWN]:
+  found = [f for kind in ("counterexamples", "candidates") for f in sorted((Path(workdir) / kind).glob("*.npz"))]
+  examples = sorted((Path(workdir) / "examples").glob("*.npz"))
+  # Counterexamples and candidates first, and one example of what a claim does not cover.
+  for npz in found[:MAX_DRAWN - 1] + examples[:MAX_DRAWN - min(len(found), MAX_DRAWN - 1)]:
     figs.append(net_figure(npz, out / f"net_{npz.stem}.png"))
   return figs

@@ -58,7 +58,8 @@ def claim_rows(counts: pd.DataFrame, tol_exponent: float, tol_depth: float, tol_
 
   exponent: slope of log count on log neurons (per slope, every depth and seed pooled), theory 2;
   depth: change of log2 count per added layer at fixed neurons (per slope and neurons), theory 0;
-  slope: mean paired log2(count at slope s / count at the smallest slope) per neurons, theory 0.
+  slope: mean paired log2(count at slope s / count at the smallest slope) per neurons, depths > 1
+  only, theory 0.
   Verdict: CONSISTENT when the whole interval lies within +-tol of the theory, INCONSISTENT when
   it lies wholly outside, INCONCLUSIVE otherwise.
   """
@@ -86,9 +87,12 @@ def claim_rows(counts: pd.DataFrame, tol_exponent: float, tol_depth: float, tol_
                      tolerance=tol_depth, verdict=verdict(f["ci_low"], f["ci_high"], 0.0, tol_depth)))
   base = counts["slope"].min()
   keys = ["neurons", "depth", "seed"]
-  ref = counts[counts["slope"] == base].set_index(keys)["num_regions"]
-  for s in sorted(set(counts["slope"]) - {base}):
-    other = counts[counts["slope"] == s].set_index(keys)["num_regions"]
+  # At depth 1 the regions are the first layer's lines whatever the slope (ratio exactly 1): they
+  # would only narrow the interval, so the slopes are compared on the deeper nets.
+  deep = counts[counts["depth"] > 1]
+  ref = deep[deep["slope"] == base].set_index(keys)["num_regions"]
+  for s in sorted(set(deep["slope"]) - {base}):
+    other = deep[deep["slope"] == s].set_index(keys)["num_regions"]
     ratio = np.log2(other / ref).dropna().reset_index()
     for n, g in ratio.groupby("neurons"):
       m, lo, hi = _t_interval(g["num_regions"])
