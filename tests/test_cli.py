@@ -104,7 +104,7 @@ def test_overrides_reach_the_config():
 def test_overriding_a_reference_sets_only_that_field():
   from experiments._config import study_config
   c = study_config("configs/topology.py", [("eval.expensive_seeds", "2")], "topology")
-  assert (c.num_seeds, c.eval.expensive_seeds) == (72, 2)
+  assert (c.num_seeds, c.eval.expensive_seeds) == (88, 2)
   c = study_config("configs/topology.py", [("num_seeds", "3")], "topology")
   assert (c.num_seeds, c.eval.expensive_seeds) == (3, 3)  # the reference follows its source
 

@@ -14,5 +14,5 @@ HYPOTHESIS = Hypothesis(
     direction="less",
     min_effect=1.0,  # one Betti number (a component or a hole) on average over the layers
     conditions={"dataset": ["d1"]},
-    num_seeds=72,  # configs/topology.py: >= 30 fitting nets per activation on D-I
+    num_seeds=88,  # configs/topology.py: >= 30 fitting nets per activation on D-I
 )
