@@ -19,13 +19,19 @@ ROOT = Path(__file__).resolve().parents[1]
 run = run_module
 
 
+# Each case is a fresh interpreter (3-4 s of imports). tests/test_bad_inputs.py runs every one of
+# these through the same entry point in-process (and four through the real command), so only the
+# unknown key stays in the default suite as a real command; the rest run under -m slow.
+_IN_PROCESS_TOO = pytest.mark.slow
+
+
 @pytest.mark.parametrize("args,fragment", [
-    (["--config.num_seeds=0"], "num_seeds"),
-    (["--config.model.init=kaiming"], "valid initialisers"),
-    (["--config.model.activations=('relu','leakyrelu')"], "valid activations"),
+    pytest.param(["--config.num_seeds=0"], "num_seeds", marks=_IN_PROCESS_TOO),
+    pytest.param(["--config.model.init=kaiming"], "valid initialisers", marks=_IN_PROCESS_TOO),
+    pytest.param(["--config.model.activations=('relu','leakyrelu')"], "valid activations", marks=_IN_PROCESS_TOO),
     (["--config.num_sed=3"], "num_sed"),
-    (["--config.num_seeds=2.5"], "num_seeds"),
-    (["--config", "configs/relu_vs_leaky.py:quik"], "quik"),
+    pytest.param(["--config.num_seeds=2.5"], "num_seeds", marks=_IN_PROCESS_TOO),
+    pytest.param(["--config", "configs/relu_vs_leaky.py:quik"], "quik", marks=_IN_PROCESS_TOO),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, args, fragment):
   out = run("experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick",
@@ -38,8 +44,11 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, fragment):
 
 
 def test_workdir_of_another_config_is_refused(tmp_path):
+  # A short run is enough: the refusal compares configs, whatever was trained.
   base = ["experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick", "--workdir",
-          str(tmp_path), "--noprogress", "--noplots", "--config.data.names=('rings',)"]
+          str(tmp_path), "--noprogress", "--noplots", "--config.data.names=('rings',)",
+          "--config.optim.num_steps=20", "--config.optim.eval_every_steps=10",
+          "--config.eval.checkpoint_steps=()", "--config.eval.grid_resolution=24"]
   assert run(*base, "--config.model.activations=('relu',)").returncode == 0
   out = run(*base, "--config.model.activations=('tanh',)")
   assert out.returncode == 2 and "--overwrite" in out.stderr
