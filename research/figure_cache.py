@@ -11,8 +11,9 @@ the code that draws it. The key hashes all three:
 - the source of the modules that draw: those of research/figures/ and research/views/ that the
   drawing loaded (recorded when it ran, so that editing one study's figure module does not redraw
   every other study's figures; a new import shows up as an edit of a recorded module), and the
-  modules that define the study's hooks (the study module, research/study_report.py for the
-  training studies).
+  module that defines the study's figures hook (the study module, research/study_report.py for
+  the training studies). The report template and the runner are not part of it: the report is
+  written afresh on every run from the figures' files and captions.
 
 The key, the code files and the hook's Figure list are stored in <workdir>/figures.json (written
 atomically, after the figures); a run reuses the list when the key matches and every listed file
@@ -43,8 +44,8 @@ def _research_root() -> Path:
 
 
 def hook_files(hooks: Iterable[Callable]) -> set[Path]:
-  """The source files of the study's hooks and of research/report.py (the Figure type)."""
-  files = {_research_root() / "report.py"}
+  """The source files of the drawing hooks (the study module, or research/study_report.py)."""
+  files = set()
   for hook in hooks:
     try:
       files.add(Path(inspect.getsourcefile(hook)))

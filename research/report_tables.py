@@ -194,8 +194,9 @@ def verdict_line(result, rows: pd.DataFrame | None = None) -> str:
           f"{effects}. {n_text} pairs per cell{' ' + pool if pool else ''}; {level} CI {method}.")
 
 
-def verdict_record(result, rows: pd.DataFrame | None = None) -> dict:
-  """What summary.json keeps of a verdict: enough for the summary page to state the effects."""
+def verdict_record(result, rows: pd.DataFrame | None = None, line: str | None = None) -> dict:
+  """What summary.json keeps of a verdict: enough for the summary page to state the effects
+  (line: its verdict_line, when the caller has it already)."""
   h = result.hypothesis
   cells = []
   for r in result.cells.to_dict("records"):
@@ -206,7 +207,7 @@ def verdict_record(result, rows: pd.DataFrame | None = None) -> dict:
               counts=", ".join(f"{k}: {n}" for k, n in result.counts.items()),
               metric=h.metric, factor=h.factor, treatment=_plain(h.treatment),
               control=_plain(h.control), direction=h.direction, min_effect=h.min_effect,
-              alpha=result.alpha, line=verdict_line(result, rows), pooling=pooling(h, rows),
+              alpha=result.alpha, line=line or verdict_line(result, rows),
               cells=cells)
 
 

@@ -248,8 +248,8 @@ def _finish(study: Study, ctx: RunContext, *, draw: bool, report: bool, on_table
 
 
 def _hooks(study: Study) -> list[Callable]:
-  return [f for f in (study.figures, study.report, study.tables, study.compute, study.console,
-                      study.hypothesis_rows, study.sweep) if callable(f)]
+  """The hooks whose code decides the figures (with research/figures/ and research/views/)."""
+  return [study.figures]
 
 
 def _draw(study: Study, ctx: RunContext) -> None:
@@ -281,10 +281,10 @@ def _report_numbers(study: Study, ctx: RunContext, content: ReportContent) -> di
     table = results_table(results, list(metrics), subset)
   checks = check_run(results, ctx.config, verdicts=ctx.verdicts, failed_units=ctx.failed_units,
                      main_metrics=metrics)
-  rows = ctx.hypothesis_rows
-  return dict(results_table=table, verdicts=ctx.verdicts,
-              verdict_lines=[verdict_line(v, rows) for v in ctx.verdicts],
-              verdict_records=[verdict_record(v, rows) for v in ctx.verdicts],
+  lines = [verdict_line(v, ctx.hypothesis_rows) for v in ctx.verdicts]
+  return dict(results_table=table, verdicts=ctx.verdicts, verdict_lines=lines,
+              verdict_records=[verdict_record(v, ctx.hypothesis_rows, line)
+                               for v, line in zip(ctx.verdicts, lines)],
               caveats=[*content.caveats, *ctx.hypothesis_notes, *checks.caveats],
               checked=list(checks.checked))
 
