@@ -238,8 +238,10 @@ def test_d1_is_naitzats_grid_of_nine_disks_on_a_circle():
 
 
 def test_d1_asks_for_no_more_points_than_its_grid_has():
-  with pytest.raises(ValueError, match="num_train_per_class \\+ num_test_per_class = 1400 .* 1344"):
-    make_dataset("d1", _key(), num_train_per_class=1200, num_test_per_class=200)
+  # Checked with the other parameters, before anything is generated.
+  with pytest.raises(ValueError, match="d1: num_train_per_class \\+ num_test_per_class = 1400 .* 1344"):
+    validate_dataset_params("d1", dict(num_train_per_class=1200, num_test_per_class=200))
+  validate_dataset_params("d1", dict(num_train_per_class=1144, num_test_per_class=200))
 
 
 def test_d2_nine_linked_ring_pairs():

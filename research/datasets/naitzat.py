@@ -70,8 +70,9 @@ def d1_centres(circle_radius: float) -> np.ndarray:
   return np.concatenate([ring, np.zeros((1, 2))], axis=0)
 
 
-def _check_d1(*, grid_step: float, disk_radius: float, margin: float, circle_radius: float,
-              half_width: float, scale: float, **_) -> None:
+def _check_d1(*, num_train_per_class: int, num_test_per_class: int, grid_step: float,
+              disk_radius: float, margin: float, circle_radius: float, half_width: float,
+              scale: float, **_) -> None:
   disk = _common.check_float("disk_radius", disk_radius, low=0.0, low_open=True)
   gap = _common.check_float("margin", margin, low=0.0, low_open=True)
   _common.check_float("grid_step", grid_step, low=0.0, high=disk, low_open=True, high_open=True,
@@ -85,6 +86,18 @@ def _check_d1(*, grid_step: float, disk_radius: float, margin: float, circle_rad
   _common.check_float("half_width", half_width, low=ring + reach, low_open=True,
                       why=f"more than circle_radius + disk_radius + margin = {ring + reach:g}")
   _common.check_float("scale", scale, low=0.0, low_open=True)
+  _check_d1_counts(num_train_per_class, num_test_per_class, grid_step, disk_radius, margin,
+                   circle_radius, half_width)
+
+
+def _check_d1_counts(num_train: int, num_test: int, *grid) -> np.ndarray:
+  """The grid's points per class; raises when a split would need more points than the grid has."""
+  available = np.bincount(d1_grid(*grid)[1], minlength=2)
+  if num_train + num_test > available.min():
+    raise ValueError(f"num_train_per_class + num_test_per_class = {num_train + num_test} is more "
+                     f"than the {available.min()} grid points of the smaller class (grid_step="
+                     f"{grid[0]:g}); use fewer points or a finer grid_step")
+  return available
 
 
 def d1_grid(grid_step: float, disk_radius: float, margin: float, circle_radius: float,
@@ -112,11 +125,7 @@ def d1(key: jax.Array, *, num_train_per_class: int = 600, num_test_per_class: in
   """
   points, labels = d1_grid(grid_step, disk_radius, margin, circle_radius, half_width)
   need = num_train_per_class + num_test_per_class
-  available = np.bincount(labels, minlength=2)
-  if need > available.min():
-    raise ValueError(f"d1: num_train_per_class + num_test_per_class = {need} is more than the "
-                     f"{available.min()} grid points of the smaller class (grid_step={grid_step:g}); "
-                     "use fewer points or a finer grid_step")
+  available = np.bincount(labels, minlength=2)  # checked against need by _check_d1
   centres = d1_centres(circle_radius)
   splits = [[], []]  # [train, test] of [(noise key, points) per class]
   for c, class_key in enumerate(jax.random.split(key, 2)):
