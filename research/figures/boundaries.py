@@ -57,9 +57,14 @@ def _contour_classes(ax, xs, ys, labels: np.ndarray, num_classes: int, **kw):
   return ax.contour(xs, ys, labels, levels=np.arange(num_classes - 1) + 0.5, **kw)
 
 
-def decision_boundaries(store: Store, results: pd.DataFrame, fig_dir: Path) -> list[Figure]:
+def unit_arrays(store: Store, results: pd.DataFrame) -> dict[str, dict]:
+  """unit -> its stored arrays, read once for both map figures."""
+  return {u: store.read_arrays(u) for u in dict.fromkeys(results["unit"])}
+
+
+def decision_boundaries(store: Store, results: pd.DataFrame, fig_dir: Path, arrays_of=None) -> list[Figure]:
   """decision_boundaries_<data set>.png: the median seed's predicted classes and the true boundary."""
-  arrays_of = {u: store.read_arrays(u) for u in dict.fromkeys(results["unit"])}
+  arrays_of = arrays_of or unit_arrays(store, results)
   stored_all = all("grid_pred" in a for a in arrays_of.values())
   acts = activation_order(results["activation"])
   figs = []
@@ -124,18 +129,19 @@ def decision_boundaries(store: Store, results: pd.DataFrame, fig_dir: Path) -> l
   return figs
 
 
-def linear_regions(store: Store, results: pd.DataFrame, fig_dir: Path) -> list[Figure]:
+def linear_regions(store: Store, results: pd.DataFrame, fig_dir: Path, arrays_of=None) -> list[Figure]:
   """linear_regions_<data set>.png: exact linear regions and boundary of the plot seed, per cell.
 
   Polygons are stored for eval.plot_seed only, so ReLU and LeakyReLU of the same seed (same
   initial weights and data) sit side by side in one row.
   """
+  arrays_of = arrays_of or unit_arrays(store, results)
   figs = []
   for dataset in dict.fromkeys(results["dataset"]):
     data = results[results["dataset"] == dataset]
     panels = []
     for unit, rows in data.groupby("unit", sort=False):
-      arrays = store.read_arrays(unit)
+      arrays = arrays_of[unit]
       for m in arrays.get("plot_model_index", []):
         if f"regions_{m}_vertices" in arrays:
           panels.append((rows[rows["model_index"] == m].iloc[0], arrays, m))

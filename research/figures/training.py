@@ -246,7 +246,8 @@ def plot_study(workdir: str | Path) -> list[Figure]:
     figs.append(metric_by_activation(results, "grid_agreement", "agreement with the\ntrue class (fraction)",
                                      fig_dir / "grid_agreement.png", clip=(0, 1)))
   figs.append(training_curves(curves, results, fig_dir / "training_curves.png"))
-  figs += boundaries.decision_boundaries(store, results, fig_dir)
+  arrays_of = boundaries.unit_arrays(store, results)
+  figs += boundaries.decision_boundaries(store, results, fig_dir, arrays_of)
   for name, (column, label) in LAYER_QUANTITIES.items():
     figs.append(by_layer(results, column, label, fig_dir / f"{name}.png"))
   counted = results[results.get("num_regions", pd.Series(np.nan, index=results.index)).notna()]
@@ -255,5 +256,5 @@ def plot_study(workdir: str | Path) -> list[Figure]:
     subset = f"exact counts on {seed_range(counted['seed'])} only" if some else ""
     figs.append(metric_by_activation(counted, "num_regions", "exact linear regions\nin the domain (count)",
                                      fig_dir / "region_count.png", log=True, subset=subset))
-    figs += boundaries.linear_regions(store, results, fig_dir)
+    figs += boundaries.linear_regions(store, results, fig_dir, arrays_of)
   return [f for f in figs if f is not None]
