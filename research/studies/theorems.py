@@ -155,9 +155,9 @@ def report(ctx: RunContext) -> ReportContent:
                                  "verdict"], 3)), "",
       "## Saved networks", "",
       (f"Counterexamples (weights in counterexamples/): {', '.join(counter)}" if counter else
-       "No counterexample was found, so none is saved."),
+       "No counterexample was found, so none is saved."), "",
       "Grid candidates (smooth activations; weights in candidates/, not certified): "
-      + (", ".join(_saved(ctx.workdir, "candidates")) or "none"),
+      + (", ".join(_saved(ctx.workdir, "candidates")) or "none"), "",
       "Examples of what a claim does not cover (first per cell, in examples/): "
       + (", ".join(_saved(ctx.workdir, "examples")) or "none"), ""]
   caveats = (
