@@ -58,7 +58,7 @@ def main(config: ml_collections.ConfigDict, workdir: str) -> int:
       f"{len(info['jax_devices'])} XLA device(s), torch {info['torch'] or 'not installed'}, "
       f"load average {info['load_average'][0]:.1f}")
   if info["torch"] is None:
-    log("  note: torch is not installed: the torch loop column is skipped "
+    log("  note: torch is not installed: the torch loop and torch batched columns are skipped "
         "(pip install -e '.[benchmark]' adds it)")
   sgemm = sgemm_gflops(config.ceiling.size, config.ceiling.repetitions)
   workloads = {k: workload_from_config(k, config.workloads[k]) for k in config.workloads}
