@@ -127,6 +127,10 @@ def _tally(summaries: list[dict]) -> str:
   return ", ".join(f"{n} {k}" for k, n in counts.items())
 
 
+def _count(n: int, one: str, many: str) -> str:
+  return f"{n} {one if n == 1 else many}"
+
+
 def _answer(summaries: list[dict], num_studies: int) -> str:
   """One sentence: the verdicts of this explanation's hypotheses over the studies run."""
   if not summaries:
@@ -136,7 +140,8 @@ def _answer(summaries: list[dict], num_studies: int) -> str:
   tail = f" ({missing} of its {num_studies} studies not run yet)" if missing else ""
   if not verdicts:
     return f"no hypothesis is tested here; the findings below are measurements{tail}."
-  return (f"{len(verdicts)} hypotheses tested over {len(summaries)} studies: {_tally(summaries)}"
+  return (f"{_count(len(verdicts), 'hypothesis', 'hypotheses')} tested over "
+          f"{_count(len(summaries), 'study', 'studies')}: {_tally(summaries)}"
           f"{tail}; the effects and where each claim holds follow.")
 
 
@@ -183,15 +188,15 @@ def gather(root: str | Path, studies: dict) -> tuple[Path, Path]:
     body += [f"**Answer.** {_answer(done, len(names))}", ""]
     for study in names:
       s = summaries[study]
+      if s is None:
+        body += [f"- `{study}`: not run yet (`python -m experiments.{study} --workdir {root / study}`)", ""]
+        continue
       if study in shown:  # one study can answer two points: its evidence is shown once
         verdicts = "; ".join(f"`{v['name']}` **{v['verdict']}**" for v in (s or {}).get("verdicts", []))
         body += [f"- [`{study}`]({study}/report.html): the same evidence as point {shown[study]} above"
                  + (f" ({verdicts})." if verdicts else "."), ""]
         continue
       shown[study] = n
-      if s is None:
-        body += [f"- `{study}`: not run yet (`python -m experiments.{study} --workdir {root / study}`)", ""]
-        continue
       body += _study_section(root, study, s)
     cite = literature(claim)
     if cite:
