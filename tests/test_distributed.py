@@ -21,7 +21,10 @@ STUDIES = {
                        "--config.num_seeds=3", "--config.optim.num_steps=60", "--config.optim.eval_every_steps=20",
                        "--config.eval.grid_resolution=24", "--config.eval.checkpoint_steps=()"],
                       ["results.csv"]),
-    "topology": (["--config.num_seeds=2", "--config.eval.expensive_seeds=2"],
+    # Two of the quick config's three activations, one program (the leaky family): kept runs and
+    # their Betti tables still come from both processes' shards.
+    "topology": (["--config.num_seeds=2", "--config.eval.expensive_seeds=2",
+                  "--config.model.activations=('relu','leaky_relu:0.2')"],
                  ["results.csv", "kept_runs.csv", "betti_per_layer.csv"]),
     "linear_regions": (["--config.model.neurons=(8,)"], ["results.csv", "regions.csv"]),
     "dying_relu": (["--config.born_dead.num_inits=200"], ["born_dead.csv", "trained/results.csv"]),

@@ -114,9 +114,10 @@ def _run(*args, timeout=600):
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-  workdir = tmp_path_factory.mktemp("linear_regions_quick")
-  out = _run("--config", "configs/linear_regions.py:quick", "--workdir", str(workdir), "--noprogress")
+def quick(quick_runs):
+  # The quick run tests/test_studies_quick.py checks too (one per test process, on one device):
+  # nothing here depends on the device count.
+  workdir, out = quick_runs["linear_regions"]
   assert out.returncode == 0, out.stderr[-3000:]
   return workdir, out
 
