@@ -61,4 +61,4 @@ def cover(blocks: list[tuple[int, int, str]], num_seeds: int) -> list[tuple[int,
 def _has_rows(store: Store, unit_hash: str) -> bool:
   """An ok record holds its rows and its arrays hold the curves (what assemble reads)."""
   record = store.read_unit(unit_hash)
-  return isinstance(record.get("rows"), list) and "curve_step" in store.read_arrays(unit_hash)
+  return isinstance(record.get("rows"), list) and "curve_step" in store.read_arrays(unit_hash, "curve_step")

@@ -302,13 +302,15 @@ class Store:
   def read_unit(self, unit_hash: str) -> dict:
     return json.loads(self.unit_path(unit_hash).read_text())
 
-  def read_arrays(self, unit_hash: str) -> dict[str, np.ndarray]:
+  def read_arrays(self, unit_hash: str, prefix: str = "") -> dict[str, np.ndarray]:
+    """The unit's arrays whose names start with `prefix` (only those are read: a unit's saved
+    weights are most of its file, and the tables need its curves alone)."""
     path = self.unit_path(unit_hash, ".npz")
     if not path.exists():
       return {}
     try:
       with np.load(path) as z:
-        return {k: z[k] for k in z.files}
+        return {k: z[k] for k in z.files if k.startswith(prefix)}
     except (OSError, ValueError, zipfile.BadZipFile) as e:
       raise ValueError(f"{path}: unreadable arrays ({type(e).__name__}); rerun the study to "
                        "recompute the unit") from None

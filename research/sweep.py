@@ -345,19 +345,19 @@ def assemble(store: Store, config, units: list[Unit]) -> tuple[pd.DataFrame, pd.
     record = store.read_unit(h)
     if record["status"] != "ok":
       continue
-    arrays = store.read_arrays(h)
+    arrays = store.read_arrays(h, prefix="curve_")
     num_models = len(record["rows"])  # checkpoint rows are step-major: step, then model
     checkpoint_rows += [dict(row, unit=h, model_index=i % num_models)
                         for i, row in enumerate(record.get("checkpoint_rows", []))]
-    for i, row in enumerate(record["rows"]):
-      row = dict(row, unit=h, model_index=i)
-      rows.append(row)
-      steps = arrays["curve_step"]
-      curve_frames.append(pd.DataFrame(dict(
-          unit=h, model_index=i, dataset=row["dataset"], activation=row["activation"],
-          width=row["width"], depth=row["depth"], lr=row["lr"], seed=row["seed"], step=steps,
-          **{k[len("curve_"):]: arrays[k][:, i] for k in arrays
-             if k.startswith("curve_") and k != "curve_step"})))
+    rows += [dict(row, unit=h, model_index=i) for i, row in enumerate(record["rows"])]
+    # One frame per unit, model-major (a model's steps in a row), as one frame per model was.
+    steps = arrays["curve_step"]
+    meta = {c: np.repeat([r[c] for r in record["rows"]], len(steps))
+            for c in ("dataset", "activation", "width", "depth", "lr", "seed")}
+    curve_frames.append(pd.DataFrame(dict(
+        unit=h, model_index=np.repeat(np.arange(num_models), len(steps)), **meta,
+        step=np.tile(steps, num_models),
+        **{k[len("curve_"):]: arrays[k].T.reshape(-1) for k in arrays if k != "curve_step"})))
   results = pd.DataFrame(rows)
   curves = pd.concat(curve_frames, ignore_index=True) if curve_frames else pd.DataFrame()
   atomic_write_csv(store.root / "results.csv", results)
