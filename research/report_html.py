@@ -178,12 +178,17 @@ def _sources(body: str, base: Path) -> list[str]:
 def _encode(base: Path, rels: list[str], cache: bool, budget: int) -> tuple[dict[str, str], set[str]]:
   """rel -> data URI for every image that fits the page's byte budget, and the cache names used.
 
-  PNGs first at PAGE_WIDTH_PX; when together they exceed the budget they are encoded again at a
-  width scaled by sqrt(budget / total) (bytes go roughly with the area), down to half the page.
-  GIFs (animations) are embedded while they fit what is left and are linked otherwise.
+  GIFs (animations, kept as drawn) get their bytes first when together they take at most half
+  the budget: a linked animation is lost when the page is mailed. PNGs then fill the rest, at
+  PAGE_WIDTH_PX, or, when together they exceed it, encoded again at a width scaled by
+  sqrt(budget / total) (bytes go roughly with the area), down to half the page. A GIF that does
+  not fit what is left stays a link.
   """
   pngs = [r for r in rels if r.lower().endswith(".png")]
   gifs = [r for r in rels if r.lower().endswith(".gif")]
+  gif_bytes = sum((base / r).stat().st_size * 4 // 3 + 32 for r in gifs
+                  if (base / r).stat().st_size <= MAX_EMBEDDED_GIF_BYTES)
+  png_budget = budget - gif_bytes if gif_bytes <= budget // 2 else budget
   width, uris, used = PAGE_WIDTH_PX, {}, set()
   for _ in range(4):
     uris.clear()
@@ -192,12 +197,11 @@ def _encode(base: Path, rels: list[str], cache: bool, budget: int) -> tuple[dict
       data, name = embedded_bytes(base / rel, base if cache else None, width)
       names.add(name)
       uris[rel] = f"data:image/png;base64,{base64.b64encode(data).decode()}"
+    used |= names  # every width tried stays cached: the next run tries the same widths
     total = sum(map(len, uris.values()))
-    if total <= budget or width <= PAGE_WIDTH_PX // 2:
-      used = names
+    if total <= png_budget or width <= PAGE_WIDTH_PX // 2:
       break
-    used |= names
-    width = max(PAGE_WIDTH_PX // 2, int(width * (budget / total) ** 0.5 * 0.95))
+    width = max(PAGE_WIDTH_PX // 2, int(width * (png_budget / total) ** 0.5 * 0.95))
   left = budget - sum(map(len, uris.values()))
   for rel in gifs:
     data = (base / rel).read_bytes()
