@@ -132,7 +132,8 @@ def _n_range(v) -> str:
 
 def _ceilings(results, main_metrics, caveats, checked) -> None:
   ok = results[~_diverged(results)]
-  keys = [c for c in ("dataset", "width", "depth", "lr", "init") if c in ok]
+  keys = [c for c in ("dataset", "width", "depth", "lr", "init")
+          if c in ok and (c in ("dataset", "width", "depth") or ok[c].nunique() > 1)]
   for m in main_metrics:
     if m not in FRACTION_METRICS or m not in ok or not keys:
       continue
@@ -142,9 +143,11 @@ def _ceilings(results, main_metrics, caveats, checked) -> None:
     checked.append(f"{m} at its ceiling (every model of every activation at 1): {n_cells} of "
                    f"{len(at_one)} data set x architecture cells")
     if n_cells:
-      names = ["/".join(str(x) for x in (k if isinstance(k, tuple) else (k,))) for k in at_one[at_one].index]
+      names = [", ".join(v if isinstance(v, str) else f"{c} {v}"
+                         for c, v in zip(keys, k if isinstance(k, tuple) else (k,)))
+               for k in at_one[at_one].index]
       caveats.append(f"{m} is 1 for every model of every activation in {n_cells} of {len(at_one)} "
-                     f"data set x architecture cells ({', '.join(names[:6])}"
+                     f"data set x architecture cells ({'; '.join(names[:6])}"
                      f"{', ...' if len(names) > 6 else ''}): no activation can do better there.")
 
 
