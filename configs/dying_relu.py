@@ -30,7 +30,7 @@ from configs.common import parse_arg, sweep_config
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   arg = parse_arg(arg, quick=False)
   c = sweep_config("dying_relu")  # c.seed also seeds every born-dead draw
-  c.num_seeds = 10
+  c.num_seeds = 30
 
   c.born_dead = ml_collections.ConfigDict()
   c.born_dead.widths = (2, 3, 4, 5, 6, 8, 10, 16, 32, 64)

@@ -28,7 +28,7 @@ from configs.common import parse_arg, sweep_config
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   arg = parse_arg(arg, quick=False)
   c = sweep_config("linear_regions")  # c.seed also seeds the random lines
-  c.num_seeds = 8
+  c.num_seeds = 30
   c.data.names = ("spirals",)  # 2-D data sets only: regions are enumerated on their domain
   c.data.num_train_per_class = 100
   c.data.num_test_per_class = 100

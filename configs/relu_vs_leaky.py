@@ -25,7 +25,7 @@ from configs.common import parse_arg, sweep_config
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   arg = parse_arg(arg, quick=False)
   c = sweep_config("relu_vs_leaky")
-  c.num_seeds = 16
+  c.num_seeds = 30  # 30+ paired seeds per cell: the verdicts of issue 13 need them
   c.data.names = ("spirals", "rings", "xor", "moons")
   # Slopes are always explicit: library defaults differ (0.01 JAX/PyTorch, 0.2 TensorFlow).
   c.model.activations = ("relu", "leaky_relu:0.01", "leaky_relu:0.1", "leaky_relu:0.2", "tanh")

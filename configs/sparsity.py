@@ -31,7 +31,7 @@ from configs.common import parse_arg, sweep_config
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   arg = parse_arg(arg, quick=False)
   c = sweep_config("sparsity")
-  c.num_seeds = 10
+  c.num_seeds = 30
   c.data.names = ("spirals", "rings")
   # Three rings (classes 0, 1, 0 from the centre out): with two, a probe on the first hidden layer
   # already separates them perfectly in every run, which leaves nothing to correlate.

@@ -61,8 +61,9 @@ def test_bad_cpu_devices_is_a_one_line_usage_error(value):
 
 # --help on every entry point: exit 0, the usage text, and for studies every config field.
 ENTRIES = ("relu_vs_leaky", "topology", "sparsity", "dying_relu", "linear_regions", "narrow_nets",
-           "activation_cost", "study", "hypothesis", "report", "benchmark", "stats_simulation")
-CONFIG_KEYS = {"relu_vs_leaky": ("num_seeds = 16", "model.widths = (4, 16)", "data.params = {}"),
+           "activation_cost", "theorems", "verdict_map", "study", "hypothesis", "report", "benchmark",
+           "stats_simulation", "views")
+CONFIG_KEYS = {"relu_vs_leaky": ("num_seeds = 30", "model.widths = (4, 16)", "data.params = {}"),
                "topology": ("eval.betti_k = 13",), "dying_relu": ("born_dead.num_inits = 4000",),
                "linear_regions": ("model.neurons",), "narrow_nets": ("model.widths = (2, 3, 4)",),
                "sparsity": ("data.params.rings.num_rings = 3",), "activation_cost": ("networks.wide.in_dim",),
