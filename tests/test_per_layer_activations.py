@@ -16,7 +16,7 @@ from research.metrics import edge_subdivision as ES
 from research.metrics import pwl_networks as N
 from research.metrics import regions as R
 from research.model_batch import ModelBatch
-from research.models import MLP, ModelSpec, dense_weights, forward, graphdef_of
+from research.models import MLP, dense_weights, graphdef_of
 from research.validation import ConfigError, validate_study_config
 from test_regions import _grid, _inradius_lower_bound, _net
 from test_sweep import tiny_config

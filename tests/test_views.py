@@ -8,7 +8,6 @@ import html.parser
 import math
 import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from research.activations import parse_activation
-from research.figures.style import Figure, activation_palette, save
+from research.figures.style import Figure, save
 from research.metrics.pwl_networks import forward_numpy
 from research.theorems.parts import load_net
 

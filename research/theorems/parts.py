@@ -171,7 +171,7 @@ def claims_table(plane: pd.DataFrame, links: pd.DataFrame | None) -> pd.DataFram
     for claim, name, covered in (
         ("connected", "Nguyen et al. 2018: every decision region connected", _strictly_monotone(spec)),
         ("unbounded", "Johnson 2019: no bounded decision region", True)):
-      ok = g[g[f"components_c0"].notna()]
+      ok = g[g["components_c0"].notna()]
       broken = int(ok[f"{claim}_confirmed"].sum())
       rows.append(dict(claim=name, activation=spec, cell=f"2-2{'-2' * (depth - 1)}-1, init", method=g["method"].iloc[0],
                        nets=len(g), tested=len(ok), flagged=int(ok[f"{claim}_broken"].sum()),

@@ -27,7 +27,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from research.metrics import boundary
 from research.store import atomic_write_text
