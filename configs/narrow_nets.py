@@ -45,6 +45,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.model.depths = (2, 4)
   c.optim.num_steps = 3000
   c.optim.eval_every_steps = 500
+  if not quick:  # the views' animation: weights saved at every evaluation step (relu_vs_leaky's are every 250)
+    c.eval.checkpoint_steps = tuple(range(0, c.optim.num_steps, c.optim.eval_every_steps))
   c.eval.metrics = (*c.eval.metrics, "plane_topology")  # exact whole-plane region counts
   if not quick:
     # Nets this narrow enumerate in milliseconds (deep LeakyReLU ones up to about 0.7 s, their

@@ -115,9 +115,9 @@ def test_random_overrides_either_validate_or_fail_cleanly(path, value):
 def test_resource_estimate_of_the_default_config():
   from research.resources import describe_estimate, estimate
   e = estimate(get_config())
-  assert e.num_models == 1280 and e.model_steps == 1280 * 2000
+  assert e.num_models == 2400 and e.model_steps == 2400 * 2000  # 30 seeds x 80 cells
   assert 1e7 < e.peak_bytes < 2 * 1024**3 and 30 < e.seconds_estimate < 1800
-  assert describe_estimate(get_config()).startswith("about 1,280 models x 2,000 steps, peak ")
+  assert describe_estimate(get_config()).startswith("about 2,400 models x 2,000 steps, peak ")
 
 
 @pytest.mark.parametrize("path,value,fragment", [
