@@ -28,7 +28,7 @@ def plot_verdict_map(vmap: pd.DataFrame, out_dir: Path) -> list[Figure]:
   its verdict letter, and a black frame where the verdict differs from the base setting's."""
   claims = list(dict.fromkeys(vmap["claim"]))
   settings = list(dict.fromkeys(vmap["setting"]))
-  fig, axes = plt.subplots(1, len(claims), figsize=(4.2 * len(claims), 0.45 * len(settings) + 2.2),
+  fig, axes = plt.subplots(1, len(claims), figsize=(5.0 * len(claims), 0.45 * len(settings) + 2.4),
                            squeeze=False, sharey=True)
   limit = max([2.0] + [float(np.nanmax(np.abs(_signed(c)), initial=0.0)) for _, c in vmap.groupby("claim")])
   limit = min(limit, 10.0)
@@ -47,9 +47,10 @@ def plot_verdict_map(vmap: pd.DataFrame, out_dir: Path) -> list[Figure]:
     image = ax.imshow(grid, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
     ax.set_xticks(range(len(columns)), [f"{d}\nw{w}" for d, w in columns], fontsize=8)
     ax.set_yticks(range(len(settings)), settings, fontsize=8)
-    n = int(cells["n"].min()), int(cells["n"].max())
-    ax.set_title(f"{claim}\n{cells['metric'].iloc[0]}, min_effect {cells['min_effect'].iloc[0]:g}, "
-                 f"n = {n[0]}-{n[1]} pairs", fontsize=9)
+    low, high = int(cells["n"].min()), int(cells["n"].max())
+    pairs = f"{low}" if low == high else f"{low}-{high}"
+    ax.set_title(f"{claim}\n{cells['metric'].iloc[0]}, min_effect {cells['min_effect'].iloc[0]:g}\n"
+                 f"n = {pairs} pairs per cell", fontsize=8)
     ax.set_xlabel("data set, hidden width")
   axes[0][0].set_ylabel("setting (one factor changed from base)")
   fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8,
