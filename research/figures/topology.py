@@ -23,7 +23,9 @@ MARKERS = ("o", "s", "^", "D", "v")  # one per width, where a study trains sever
 
 def _kept_note(fit: pd.DataFrame, dataset: str) -> str:
   rows = fit[fit["dataset"] == dataset].groupby("activation", sort=False)[["kept", "runs"]].sum()
-  return "kept runs: " + ", ".join(f"{a} {int(r.kept)}/{int(r.runs)}" for a, r in rows.iterrows())
+  parts = [f"{a} {int(r.kept)}/{int(r.runs)}" for a, r in rows.iterrows()]
+  # Two per line: four activations on one line ran past a panel's width.
+  return "kept runs: " + ",\n".join(", ".join(parts[i:i + 2]) for i in range(0, len(parts), 2))
 
 
 def _integer_axis(ax, top: float) -> None:
@@ -120,7 +122,7 @@ def betti_total_per_layer(kept: pd.DataFrame, fit: pd.DataFrame, path: Path) -> 
   palette = activation_palette(long["activation"])
   datasets = list(dict.fromkeys(long["dataset"]))
   fig, axes = plt.subplots(1, len(datasets), squeeze=False, layout="constrained",
-                           figsize=(4.4 * len(datasets), 3.6))
+                           figsize=(max(7.5, 4.4 * len(datasets)), 4.4))
   rng = np.random.default_rng(0)
   counts = {}
   for ax, dataset in zip(axes[0], datasets):
@@ -135,7 +137,7 @@ def betti_total_per_layer(kept: pd.DataFrame, fit: pd.DataFrame, path: Path) -> 
     ax.set_xlabel("layer (0 = input)")
   axes[0, 0].set_ylabel("sum of Betti numbers over classes (count)")
   _legend(fig, groups, palette, counts)
-  fig.suptitle("Total topological complexity per layer, one point per kept run, bar = mean and 95% "
+  fig.suptitle("Total topological complexity per layer, one point per kept run,\nbar = mean and 95% "
                "t-interval (dashed: both classes trivial)", fontsize=10)
   caption = (f"Each point is one kept run's summed Betti numbers ({len(kept)} kept runs); a curve falling to the "
              "dashed line means the network has made both classes topologically trivial by that layer.")
@@ -161,7 +163,8 @@ def layers_to_trivial(kept: pd.DataFrame, depth_by_dataset: dict, path: Path) ->
   order = activation_order(data["activation"])
   palette = activation_palette(order)
   datasets = list(dict.fromkeys(data["dataset"]))
-  fig, axes = plt.subplots(2, len(datasets), figsize=(4.2 * len(datasets), 6.6), squeeze=False, layout="constrained")
+  fig, axes = plt.subplots(2, len(datasets), figsize=(max(6.5, 4.2 * len(datasets)), 6.6), squeeze=False,
+                           layout="constrained")
   rng = np.random.default_rng(0)
   reached_words = []
   for j, dataset in enumerate(datasets):
