@@ -1,6 +1,7 @@
 """research.api: the public API, checked against the study's own run and independent computations."""
 
 import math
+from pathlib import Path
 
 import matplotlib
 import matplotlib.figure
@@ -43,6 +44,11 @@ def test_the_docstring_example_is_at_most_six_lines_and_runs(tmp_path, monkeypat
   assert m.results["test_acc"].min() > 0.9
   image = matplotlib.image.imread(tmp_path / "boundaries.png")
   assert image.shape[0] >= 1.8 * image.shape[1]  # 4 rows (seeds) of 2 panels (activations)
+
+
+def test_the_readme_shows_the_same_example():
+  readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+  assert "\n".join("    " + line for line in docstring_example()) in readme
 
 
 def test_the_api_lists_about_ten_documented_names():
