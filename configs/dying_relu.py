@@ -13,8 +13,10 @@ Part (b), the rest of the config (a sweep config, as in configs/relu_vs_leaky.py
 trained on spirals and rings over widths x learning rates; dead-unit fraction and test accuracy.
 
 Default: 10 widths x 7 depths x 2 inits x 4000 networks (a), and 2 data sets x 2 activations x
-6 widths x 3 learning rates x 10 seeds = 720 models of 1000 Adam steps (b). Measured 1.7 minutes
-end to end on 2 CPU cores (one device per core, models in cache-sized groups; 62 s for (b)); an
+6 widths x 3 learning rates x 30 seeds = 2,160 models of 1000 Adam steps (b). Measured 877 s end to
+end at 30 seeds on 2 CPU cores shared with two other runs (load average 3-5): born dead and the
+trained fractions as below, dead_relu_hurts_narrow_nets INCONCLUSIVE (SUPPORTED in 4 of 6 cells),
+relu_loses_accuracy_when_wide REFUTED. At 10 seeds: 1.7 minutes end to end on 2 idle CPU cores (one device per core, models in cache-sized groups; 62 s for (b)); an
 earlier version took 6.3 minutes at load average 7. Result of that run: born dead at depth
 10 (He, whole domain) 0.56 / 0.087 / 0.0005 at widths 3 / 5 / 10 (Lu et al.: about 60%, over 10%,
 under 1%), under RAI 0.076 at width 3; after training ReLU loses 0.06-0.10 test accuracy to
