@@ -34,7 +34,6 @@ BASE = "base"
 # Config sections a setting may change; the map section itself and the study name may not.
 SETTABLE = ("data", "model", "optim", "eval")
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-VERDICT_MARK = {stats.SUPPORTED: "S", stats.SMALLER: "s", stats.REFUTED: "R", stats.INCONCLUSIVE: "?"}
 
 
 # ----------------------------------------------------------------------------- settings
@@ -130,7 +129,7 @@ def map_hypothesis(h: hypotheses.Hypothesis, config, labels: list[str]) -> hypot
   """The claim's test on the map: cells setting x data set x width (within the claim's own)."""
   widths = [w for w in config.model.widths if w in h.conditions.get("width", config.model.widths)]
   names = [d for d in config.data.names if d in h.conditions.get("dataset", config.data.names)]
-  return dataclasses.replace(h, name=h.name, study="verdict_map", num_seeds=config.num_seeds,
+  return dataclasses.replace(h, study="verdict_map", num_seeds=config.num_seeds,
                              conditions={"setting": labels, "dataset": names, "width": widths})
 
 
