@@ -303,3 +303,11 @@ def test_hypothesis_is_frozen():
 def test_markdown_table_escapes_and_formats():
   table = hypotheses.markdown_table(pd.DataFrame({"a|b": ["x|y"], "v": [0.123456]}))
   assert table.splitlines() == ["| a\\|b | v |", "|---|---|", "| x\\|y | 0.1235 |"]
+
+
+def test_fewer_seeds_than_planned_counts_seeds_not_pooled_settings():
+  # 12 seeds on each of two data sets, pooled into one cell: 24 pairs but 12 seeds, which is
+  # fewer than the 20 planned (counting pairing keys would see 24 and say nothing).
+  result = hypotheses.evaluate(_hypothesis(num_seeds=20, conditions={}), make_results(effect=0.05))
+  assert (result.cells["n"] == 24).all()
+  assert any("has 12 seeds, fewer than the 20 planned" in note for note in result.notes)

@@ -365,9 +365,12 @@ def evaluate(h: Hypothesis, results: pd.DataFrame, alpha: float = 0.05, n_boot: 
     if not in_cell.any():
       notes.append(f"cell {cell} has no {h.treatment!r} or {h.control!r} runs")
     n_diverged = int(diverged[in_cell].sum())
-    n_keys = len(arms.loc[in_cell, keys].drop_duplicates())  # pairs there would be without losses
-    if 0 < n_keys < h.num_seeds:
-      notes.append(f"cell {cell} has {n_keys} seeds, fewer than the {h.num_seeds} planned")
+    # Seeds, not pairing keys: a cell pooled over other settings (widths, learning rates) has
+    # seeds x settings keys, and would otherwise be reported as having that many seeds.
+    seed_column = ["seed"] if "seed" in keys else keys
+    n_seeds = len(arms.loc[in_cell, seed_column].drop_duplicates())
+    if 0 < n_seeds < h.num_seeds:
+      notes.append(f"cell {cell} has {n_seeds} seeds, fewer than the {h.num_seeds} planned")
     out = _compare_cell(h, arms[in_cell & ~diverged.to_numpy()], keys, cell, alpha, n_boot, seed)
     r = out["result"]
     rows.append(dict(cell, n_unpaired=out["n_unpaired"], n_nonfinite=r.n_excluded, n_diverged=n_diverged))
