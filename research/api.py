@@ -226,6 +226,13 @@ def _activation_specs(activations, slopes) -> list[str]:
   for spec in specs:
     if not isinstance(spec, str):
       raise ValueError(f"activation {spec!r} is not a spec string such as 'relu' or 'leaky_relu:0.01'")
+    if "+" in spec:  # one activation per hidden layer: its slopes are written in the spec
+      if slopes:
+        raise ValueError(f"activation {spec!r} is per layer: slopes={slopes} applies to single "
+                         f"activations only; write each layer's slope in the spec, e.g. "
+                         f"'relu+leaky_relu:{slopes[0]:g}'")
+      out.append(spec)
+      continue
     name, sep, _ = spec.partition(":")
     if slopes and get_activation(name).uses_slope:  # get_activation raises on an unknown name
       if sep:

@@ -207,6 +207,7 @@ def test_verdict_pairs_by_seed(models):
     (lambda: api.train("spirals", ["leaky_relu"]), "needs an explicit slope"),
     (lambda: api.train("spirals", ["leaky_relu:0.01"], slopes=[0.2]), "slope given twice"),
     (lambda: api.train("spirals", ["relu", "tanh"], slopes=[0.2]), "activations with a slope: leaky_relu, prelu"),
+    (lambda: api.train("spirals", ["relu+leaky_relu"], slopes=[0.2]), "is per layer: slopes=.* single activations"),
     (lambda: api.train("spirals", ["relu"], nosie=0.2), "valid settings: "),
     (lambda: api.train("spirals", ["relu"], widths=[0]), "config.model.widths"),
     (lambda: api.load_dataset("moonz"), "valid data sets: "),
@@ -233,3 +234,4 @@ def test_mistakes_on_trained_models_name_the_valid_choices(models):
 def test_slopes_expand_a_bare_slope_taking_name():
   from research.api import _activation_specs
   assert _activation_specs(["relu", "leaky_relu"], [0.01, 0.2]) == ["relu", "leaky_relu:0.01", "leaky_relu:0.2"]
+  assert _activation_specs(["relu+leaky_relu:0.2", "tanh"], []) == ["relu+leaky_relu:0.2", "tanh"]
