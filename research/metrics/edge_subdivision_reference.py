@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse
 
 from research.metrics.edge_subdivision import DEGENERATE_FACTOR, Subdivision, apply_pwl, finish
-from research.metrics.pwl_networks import ActLike, check_net, input_map, to_pwl
+from research.metrics.pwl_networks import ActLike, check_net, input_map, layer_pwls, to_pwl
 from research.metrics.regions import ON_LINE_REL
 
 
@@ -81,8 +81,6 @@ def subdivide_by_neuron(weights: Sequence[np.ndarray], biases: Sequence[np.ndarr
   Emat, origin = input_map(ws[0].shape[0], plane)
   (u0, u1), (v0, v1) = domain
   ext = np.abs(domain).max(1)
-  bps = np.asarray(pwl.breakpoints, np.float64)
-  slopes, inters = np.asarray(pwl.slopes), np.asarray(pwl.intercepts)
 
   X = _Grow(np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]]))
   ea = _Grow(np.array([0, 1, 2, 3]))
@@ -92,7 +90,9 @@ def subdivide_by_neuron(weights: Sequence[np.ndarray], biases: Sequence[np.ndarr
   A_in, c_in = Emat[None], origin[None]  # per face: layer input = [u, v] @ A_in + c_in
   layer_in = X.view @ Emat + origin  # the layer input at every vertex
   pats = np.zeros((1, 0), np.int8)
-  for w, b in zip(ws[:-1], bs[:-1]):
+  for w, b, layer in zip(ws[:-1], bs[:-1], layer_pwls(pwl, len(ws) - 1)):
+    bps = np.asarray(layer.breakpoints, np.float64)  # this layer's pieces (per-layer activations)
+    slopes, inters = np.asarray(layer.slopes), np.asarray(layer.intercepts)
     ZA, Zc = A_in @ w, c_in @ w + b  # per layer-start face: pre-activations of this layer
     Z = _GrowT(layer_in @ w + b)  # this layer's pre-activations at every vertex
     anc = np.arange(F)  # the layer-start face each face lies in
@@ -162,6 +162,6 @@ def subdivide_by_neuron(weights: Sequence[np.ndarray], biases: Sequence[np.ndarr
     pats = np.concatenate([pats[anc], p.astype(np.int8)], 1)
     A_in = ZA[anc] * slopes[p][:, None, :]
     c_in = Zc[anc] * slopes[p] + inters[p]
-    layer_in = apply_pwl(pwl, zv)
+    layer_in = apply_pwl(layer, zv)
 
   return finish(X.view.copy(), ea.view, eb.view, fs.view, F, pats, domain)
