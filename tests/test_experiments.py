@@ -186,16 +186,32 @@ def test_throwaway_hypothesis_is_discovered_run_and_reported(tmp_path):
   assert "Throwaway: ReLU beats LeakyReLU(0.2) on rings." in report and "Verdict:" in report
 
 
+# A linear_regions claim of our own, on arms and a training length the quick config does not have
+# (the shipped density_grows_with_neurons asks for 192-neuron nets trained 1000 steps: minutes).
+REGIONS_CLAIM = '''
+from research.hypotheses import Hypothesis
+
+HYPOTHESIS = Hypothesis(
+    claim="Throwaway: 24 neurons cross more regions per unit length than 12.",
+    study="linear_regions", factor="neurons", treatment=24, control=12, metric="log2_density",
+    direction="greater", min_effect=0.0, conditions={"activation": ["relu"], "depth": [1, 2], "step": [0, 100]},
+    num_seeds=2)
+'''
+
+
 def test_a_hypothesis_of_any_study_runs(tmp_path):
   # linear_regions and activation_cost once had runners of their own that this command refused.
-  out = run("experiments.hypothesis", "--hypothesis", "density_grows_with_neurons", "--workdir",
-            str(tmp_path / "run"), "--quick", "--noprogress")
-  # The quick config has neither 192 nor 48 neurons: the runner sets the hypothesis' arms.
+  folder = tmp_path / "mine"
+  folder.mkdir()
+  (folder / "regions_claim.py").write_text(REGIONS_CLAIM)
+  out = run("experiments.hypothesis", "--hypothesis", "regions_claim", "--hypotheses_dir", str(folder),
+            "--workdir", str(tmp_path / "run"), "--quick", "--noprogress")
+  # The quick config has neither 24 nor 12 neurons, nor 100 steps: the runner sets the hypothesis' arms.
   assert out.returncode == 0, out.stderr[-3000:]
   regions = pd.read_csv(tmp_path / "run" / "regions.csv")
-  assert set(regions["neurons"]) == {192, 48} and set(regions["activation"]) == {"relu"}
-  assert set(regions["step"]) == {0, 1000}
-  assert "density_grows_with_neurons" in (tmp_path / "run" / "hypothesis.md").read_text()
+  assert set(regions["neurons"]) == {24, 12} and set(regions["activation"]) == {"relu"}
+  assert set(regions["step"]) == {0, 100} and set(regions["depth"]) == {1, 2}
+  assert "regions_claim" in (tmp_path / "run" / "hypothesis.md").read_text()
 
 
 def test_hypothesis_with_unknown_metric_fails_before_training(tmp_path):
