@@ -66,6 +66,9 @@ def sweep_config(study: str) -> ml_collections.ConfigDict:
 
   c.model = ml_collections.ConfigDict()
   c.model.init = "he"
+  # Numeric precisions, each a sweep factor of its own (one compiled program each): float64,
+  # float32, bfloat16. Every precision starts from the same float32 initial weights and data, cast.
+  c.model.dtypes = ("float32",)
 
   c.optim = ml_collections.ConfigDict()
   c.optim.optimizer = "adam"

@@ -36,7 +36,7 @@ def default_config(study: str = "api") -> ml_collections.ConfigDict:
   c.data = ml_collections.ConfigDict(dict(names=("spirals",), num_train_per_class=250,
                                           num_test_per_class=250, noise=0.1, params={}))
   c.model = ml_collections.ConfigDict(dict(activations=("relu",), widths=(16,), depths=(1,),
-                                           init="he"))
+                                           init="he", dtypes=("float32",)))
   c.optim = ml_collections.ConfigDict(dict(
       optimizer="adam", momentum=0.9, learning_rates=(0.01,), schedule="constant",
       halve_every_steps=2500, num_steps=2000, eval_every_steps=250, batch_size=0, max_loss=1e6))

@@ -53,6 +53,17 @@ def enable_compilation_cache(path: str | Path | None = None) -> Path | None:
   return folder
 
 
+def precision(dtype: str):
+  """The context a unit of `dtype` runs in: jax_enable_x64 on for float64 and off otherwise.
+
+  Scoped to the unit rather than set for the process: with x64 on for the whole process, every
+  default-dtype call (the data generators' draws among them) would give other numbers, so a
+  float32 unit of a run that also trains float64 would not be the float32 unit of any other run
+  though its stored results carry the same hash. jit caches programs per x64 setting.
+  """
+  return jax.enable_x64(dtype == "float64")
+
+
 def num_cores() -> int:
   """CPU cores this process may run on."""
   try:

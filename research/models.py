@@ -27,6 +27,11 @@ from research.activations import AnyActivation, LayerActivations, layers_of
 
 Intermediates = dict[str, tuple[jax.Array, ...]]
 
+# The numeric precisions a model can be trained in (config.model.dtypes): parameters, optimiser
+# state and every forward and backward pass in that type. float64 needs jax_enable_x64, which the
+# sweep turns on around a float64 unit only (research/jax_setup.precision).
+DTYPES = {"float64": jnp.float64, "float32": jnp.float32, "bfloat16": jnp.bfloat16}
+
 # Lu, Shin, Su, Karniadakis (2020): RAI draws each row of [W | b] from N(0, sigma^2 / fan_in) with
 # this sigma, then replaces one random entry per row by a Beta(2, 1) draw (always positive).
 RAI_SIGMA = 0.6007
@@ -45,11 +50,14 @@ def _variance_scaling(scale: float, mode: str, distribution: str):
 def _rai(key, fan_in: int, fan_out: int):
   """Randomized asymmetric initialisation of one layer: returns (kernel (in,out), bias (out,))."""
   k_normal, k_pos, k_beta = jax.random.split(key, 3)
+  # Explicit dtypes: with jax_enable_x64 on (a float64 unit) the defaults would draw 64-bit numbers,
+  # and a float64 net must start from the weights of its float32 twin.
+  scale = jnp.float32(RAI_SIGMA) / jnp.sqrt(jnp.float32(fan_in))
   # One row per output unit: the unit's fan_in weights followed by its bias.
-  rows = RAI_SIGMA / jnp.sqrt(fan_in) * jax.random.normal(k_normal, (fan_out, fan_in + 1))
-  which = jax.random.randint(k_pos, (fan_out,), 0, fan_in + 1)
-  beta = jax.random.beta(k_beta, 2.0, 1.0, (fan_out,))
-  rows = rows.at[jnp.arange(fan_out), which].set(beta)
+  rows = scale * jax.random.normal(k_normal, (fan_out, fan_in + 1), jnp.float32)
+  which = jax.random.randint(k_pos, (fan_out,), 0, fan_in + 1, jnp.int32)
+  beta = jax.random.beta(k_beta, 2.0, 1.0, (fan_out,), jnp.float32)
+  rows = rows.at[jnp.arange(fan_out, dtype=jnp.int32), which].set(beta)
   return rows[:, :fan_in].T, rows[:, fan_in]
 
 
@@ -144,7 +152,9 @@ class MLP(nnx.Module):
     transposed back for the metrics; training never reads them, so XLA drops those transposes.
     """
     lead, in_dim = x.shape[:-1], x.shape[-1]
-    h = x.reshape(-1, in_dim).T
+    # The model computes in its parameters' precision whatever the input's (data are float32):
+    # a bfloat16 net fed float32 points would otherwise compute in float32.
+    h = x.reshape(-1, in_dim).T.astype(self.head.kernel.dtype)
     pre, act = [], []
     for layer, slope, fn in zip(self.hidden, self.layer_slopes(), self.layer_fns()):
       z = layer.feature_major(h)
@@ -175,17 +185,36 @@ class ModelSpec:
   # slope (ModelBatch.activations), which is what they are trained with.
   activation: AnyActivation
   init: str
+  dtype: str = "float32"  # a key of DTYPES: parameters, optimiser state and arithmetic
 
   def build(self, key: jax.Array, slope: jax.Array | float | None = None) -> MLP:
     return MLP(self.in_dim, self.hidden_widths, self.num_classes, self.activation, self.init,
                slope=slope, rngs=nnx.Rngs(params=key))
 
 
+def cast_floats(tree, dtype: str):
+  """`tree` with every floating-point leaf in `dtype` (a key of DTYPES); other leaves as they are."""
+  target = DTYPES[dtype]
+  return jax.tree.map(lambda a: a.astype(target) if jnp.issubdtype(a.dtype, jnp.floating) else a, tree)
+
+
+def host_floats(a):
+  """Host array `a` with bfloat16 widened to float32 (exact): .npz files and numpy's statistics
+  know no bfloat16."""
+  return a.astype(jnp.float32) if a.dtype == DTYPES["bfloat16"] else a
+
+
 def init_model(spec: ModelSpec, seed: jax.Array, slope: jax.Array):
-  """Initial (params, rest) of one model: the init key is derived from its seed alone."""
+  """Initial (params, rest) of one model: the init key is derived from its seed alone.
+
+  Drawn in float32 whatever `spec.dtype`, then cast, so the nets of every precision start from
+  the same weights (pairing; the initialisers name their dtypes, so x64 changes no draw). float32 ->
+  float64 is exact; float32 -> bfloat16 rounds each weight (and the leaky slope: 0.01 becomes
+  0.01001) to 8 significant bits, which is part of what training in bfloat16 means.
+  """
   model = spec.build(jax.random.fold_in(jax.random.key(seed), 0), slope)
   _, params, rest = nnx.split(model, nnx.Param, ...)
-  return params, rest
+  return cast_floats(params, spec.dtype), cast_floats(rest, spec.dtype)
 
 
 def graphdef_of(spec: ModelSpec):
@@ -207,7 +236,7 @@ def loss_and_accuracy(logits: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.A
   else:
     loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
     pred = jnp.argmax(logits, axis=-1).astype(y.dtype)
-  return loss, (pred == y).mean()
+  return loss, (pred == y).mean(dtype=jnp.float32)  # float32 also with x64 on
 
 
 def predict(logits: jax.Array) -> jax.Array:

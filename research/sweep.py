@@ -1,8 +1,9 @@
 """A sweep: the grid of a study config split into units of work, each trained in one compiled call.
 
-A unit is (data set, width, depth, activation family): every activation spec of that family
-(relu and every leaky_relu slope are one family), every learning rate and every seed is one model
-of the unit, vmapped together. Each finished unit is written atomically under a hash of its full
+A unit is (data set, width, depth, activation family, numeric precision): every activation spec
+of that family (relu and every leaky_relu slope are one family), every learning rate and every seed
+is one model of the unit, vmapped together; a precision (config.model.dtypes) is a program of its
+own, trained and measured with jax_enable_x64 on for float64 only (research.jax_setup.precision). Each finished unit is written atomically under a hash of its full
 config, so a killed sweep resumes where it stopped; a unit that raises is recorded as failed and
 the others still run. The tidy tables (`results.csv`, one row per model; `curves.csv`, one row per
 model and evaluation step) are assembled from the unit files at the end.
@@ -21,10 +22,10 @@ import ml_collections
 import numpy as np
 import pandas as pd
 
-from research import datasets, distributed, metric_writers, provenance, reuse
+from research import datasets, distributed, jax_setup, metric_writers, provenance, reuse
 from research.activations import Activation, parse_activation
 from research.metrics import evaluation
-from research.models import ModelSpec
+from research.models import ModelSpec, cast_floats, host_floats
 from research.store import Store, atomic_write_csv, atomic_write_json, stable_hash
 from research.model_batch import ModelBatch
 from research.train import TrainSpec, init_batch, train_models
@@ -40,6 +41,7 @@ class Unit:
   depth: int
   activations: tuple[Activation, ...]  # all of one family
   seeds: tuple[int, int] = (0, 0)  # the block of seeds [start, stop) this call trains
+  dtype: str = "float32"  # parameters, optimiser state and arithmetic (research.models.DTYPES)
 
   @property
   def family(self) -> str:
@@ -48,7 +50,9 @@ class Unit:
   def describe(self) -> str:
     start, stop = self.seeds
     block = f" seeds {start}-{stop - 1}" if start else ""
-    return f"{self.dataset} w{self.width} d{self.depth} {'/'.join(a.spec for a in self.activations)}{block}"
+    precision = "" if self.dtype == "float32" else f" {self.dtype}"
+    return (f"{self.dataset} w{self.width} d{self.depth} {'/'.join(a.spec for a in self.activations)}"
+            f"{precision}{block}")
 
 
 @dataclasses.dataclass
@@ -81,14 +85,15 @@ def plan_units(config: ml_collections.ConfigDict) -> list[Unit]:
   families = {}
   for a in acts:
     families.setdefault(a.family, []).append(a)
-  return [Unit(d, w, depth, tuple(fam), (0, config.num_seeds))
-          for d, (w, depth), fam in itertools.product(
-              config.data.names, architectures(config.model), families.values())]
+  return [Unit(d, w, depth, tuple(fam), (0, config.num_seeds), dtype)
+          for d, (w, depth), fam, dtype in itertools.product(
+              config.data.names, architectures(config.model), families.values(),
+              config.model.get("dtypes", ("float32",)))]  # research.api's configs predate the field
 
 
 # Columns every training study writes, besides its metric families' columns.
 BASE_COLUMNS = ("dataset", "activation", "activation_name", "family", "slope", "width", "depth",
-                "init", "lr", "seed", "train_acc", "test_acc", "train_loss", "test_loss", "diverged",
+                "init", "dtype", "lr", "seed", "train_acc", "test_acc", "train_loss", "test_loss", "diverged",
                 "diverged_step", "wall_time_s", "compile_time_s", "unit", "model_index")
 
 
@@ -100,7 +105,7 @@ def unit_models(config, unit: Unit) -> tuple[ModelBatch, list[dict]]:
     acts.append(act)
     rows.append(dict(dataset=unit.dataset, activation=act.spec, activation_name=act.name,
                      family=act.family, slope=act.slope, width=unit.width, depth=unit.depth,
-                     init=config.model.init, lr=float(lr), seed=seed))
+                     init=config.model.init, dtype=unit.dtype, lr=float(lr), seed=seed))
     if "neurons" in config.model:
       rows[-1]["neurons"] = unit.width * unit.depth
   batch = ModelBatch(
@@ -118,9 +123,11 @@ def data_keys(config, spec: str) -> list[jax.Array]:
 
 
 def make_data(config, spec: str) -> list[datasets.Dataset]:
-  """One independent draw of the data set per seed, shared by every activation (pairing)."""
+  """One independent draw of the data set per seed, shared by every activation and precision
+  (pairing); drawn with x64 off, so the draw does not depend on the process's x64 setting."""
   name, params = datasets.dataset_params(config.data, spec)
-  return [datasets.make_dataset(name, key, **params) for key in data_keys(config, spec)]
+  with jax_setup.precision("float32"):
+    return [datasets.make_dataset(name, key, **params) for key in data_keys(config, spec)]
 
 
 def stack_data(instances: list[datasets.Dataset]) -> dict[str, np.ndarray]:
@@ -137,16 +144,18 @@ def block_key(config, unit: Unit) -> str:
   cfg = config.to_dict()
   for key in ("names", "params"):
     cfg["data"].pop(key)
-  for key in ("activations", "widths", "neurons", "depths"):
+  for key in ("activations", "widths", "neurons", "depths", "dtypes"):
     cfg["model"].pop(key, None)
   for key in ("num_seeds", "max_models_per_chunk"):  # chunking does not change results (tested)
     cfg.pop(key)
   for key in ("expensive_seeds", "plot_seed"):  # in unit_hash, as what they mean for a block
     cfg["eval"].pop(key)
   cfg["eval"].pop("tensorboard", None)  # where curves are also written, not what they are
-  return stable_hash(dict(cfg=cfg, dataset=unit.dataset, data_params=dict(config.data.params.get(unit.dataset, {})),
-                          width=unit.width, depth=unit.depth,
-                          activations=[a.spec for a in unit.activations]))
+  key = dict(cfg=cfg, dataset=unit.dataset, data_params=dict(config.data.params.get(unit.dataset, {})),
+             width=unit.width, depth=unit.depth, activations=[a.spec for a in unit.activations])
+  if unit.dtype != "float32":  # a float32 unit keeps the key it had before precision was a factor
+    key["dtype"] = unit.dtype
+  return stable_hash(key)
 
 
 def unit_hash(config, unit: Unit) -> str:
@@ -174,7 +183,8 @@ def stored_units(config, store: Store) -> list[Unit]:
 def unit_of_record(record: dict) -> Unit:
   """The Unit a stored record was made for."""
   acts = tuple(parse_activation(a) for a in record["activations"])
-  return Unit(record["dataset"], record["width"], record["depth"], acts, tuple(record["seeds"]))
+  return Unit(record["dataset"], record["width"], record["depth"], acts, tuple(record["seeds"]),
+              record.get("dtype", "float32"))  # records from before the factor are float32
 
 
 def train_spec_of(config) -> TrainSpec:
@@ -187,7 +197,7 @@ def train_spec_of(config) -> TrainSpec:
 def model_spec(config, unit: Unit, instances: list[datasets.Dataset]) -> ModelSpec:
   first = instances[0]
   return ModelSpec(first.x_train.shape[1], (unit.width,) * unit.depth, first.num_classes,
-                   unit.activations[0], config.model.init)
+                   unit.activations[0], config.model.init, unit.dtype)
 
 
 def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bool):
@@ -213,7 +223,7 @@ def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bo
     arrays[f"curve_{k}"] = v
   arrays.update(weights_arrays(result))
   return dict(status="ok", unit=unit.describe(), block=block_key(config, unit), seeds=list(unit.seeds),
-              dataset=unit.dataset, width=unit.width, depth=unit.depth,
+              dataset=unit.dataset, width=unit.width, depth=unit.depth, dtype=unit.dtype,
               activations=[a.spec for a in unit.activations], rows=rows,
               checkpoint_rows=checkpoint_rows), arrays
 
@@ -221,7 +231,14 @@ def run_unit(config, unit: Unit, instances: list[datasets.Dataset], progress: bo
 def measure(config, spec: ModelSpec, result, batch: ModelBatch, labels: list[dict],
             instances: list[datasets.Dataset]) -> tuple[list[dict], list[dict], dict]:
   """The metric families of config.eval.metrics on the final and checkpoint weights of a unit:
-  (metric columns per model, one row per model and checkpoint step, arrays for the figures)."""
+  (metric columns per model, one row per model and checkpoint step, arrays for the figures).
+  In the unit's precision context: with x64 off a float64 net's weights would be cut to float32."""
+  with jax_setup.precision(spec.dtype):
+    return _measure(config, spec, result, batch, labels, instances)
+
+
+def _measure(config, spec: ModelSpec, result, batch: ModelBatch, labels: list[dict],
+             instances: list[datasets.Dataset]) -> tuple[list[dict], list[dict], dict]:
   metrics, arrays = evaluation.evaluate_unit(config, spec, result, labels, batch.data_index, instances)
   checkpoint_rows = []
   # Families in eval.skip_at_checkpoints are not measured at checkpoints ("core": none, only the
@@ -247,20 +264,25 @@ def measure(config, spec: ModelSpec, result, batch: ModelBatch, labels: list[dic
 
 
 def weights_arrays(result) -> dict[str, np.ndarray]:
-  """The trained (params, rest) leaves, final and per checkpoint, as named arrays."""
-  out = {f"weights_final_{k}": np.asarray(v) for k, v in enumerate(jax.tree.leaves((result.params, result.rest)))}
+  """The trained (params, rest) leaves, final and per checkpoint, as named arrays (bfloat16 stored
+  as float32, exactly: .npz files know no bfloat16; restore_weights casts back)."""
+  out = {f"weights_final_{k}": host_floats(np.asarray(v))
+         for k, v in enumerate(jax.tree.leaves((result.params, result.rest)))}
   for step, state in result.checkpoints.items():
-    out.update({f"weights_s{step}_{k}": np.asarray(v) for k, v in enumerate(jax.tree.leaves(state))})
+    out.update({f"weights_s{step}_{k}": host_floats(np.asarray(v)) for k, v in enumerate(jax.tree.leaves(state))})
   return out
 
 
 def restore_weights(spec: ModelSpec, batch: ModelBatch, arrays: dict[str, np.ndarray], which: str):
-  """(params, rest) of every model of a unit from `weights_arrays`' arrays; which: 'final' or 's<step>'."""
+  """(params, rest) of every model of a unit from `weights_arrays`' arrays, in the unit's
+  precision; which: 'final' or 's<step>'."""
   template = jax.eval_shape(lambda: init_batch(np.asarray(batch.seed, np.uint32), batch.slope, spec=spec,
                                                train_spec=TrainSpec()))[:2]
   treedef = jax.tree.structure(template)
   leaves = [arrays[f"weights_{which}_{k}"] for k in range(treedef.num_leaves)]
-  return jax.tree.unflatten(treedef, leaves)
+  if spec.dtype == "float32":  # as stored
+    return jax.tree.unflatten(treedef, leaves)
+  return cast_floats(jax.tree.unflatten(treedef, [np.asarray(l) for l in leaves]), spec.dtype)
 
 
 def run_sweep(config: ml_collections.ConfigDict, workdir: str, *, overwrite: bool = False,
@@ -352,8 +374,8 @@ def assemble(store: Store, config, units: list[Unit]) -> tuple[pd.DataFrame, pd.
     rows += [dict(row, unit=h, model_index=i) for i, row in enumerate(record["rows"])]
     # One frame per unit, model-major (a model's steps in a row), as one frame per model was.
     steps = arrays["curve_step"]
-    meta = {c: np.repeat([r[c] for r in record["rows"]], len(steps))
-            for c in ("dataset", "activation", "width", "depth", "lr", "seed")}
+    meta = {c: np.repeat([r.get(c, "float32") if c == "dtype" else r[c] for r in record["rows"]], len(steps))
+            for c in ("dataset", "activation", "width", "depth", "dtype", "lr", "seed")}
     curve_frames.append(pd.DataFrame(dict(
         unit=h, model_index=np.repeat(np.arange(num_models), len(steps)), **meta,
         step=np.tile(steps, num_models),

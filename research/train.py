@@ -35,7 +35,8 @@ from tqdm.auto import tqdm
 
 from research import distributed, jax_setup
 from research.model_batch import ModelBatch
-from research.models import ModelSpec, evaluate_batch, forward, graphdef_of, init_model, loss_and_accuracy
+from research.models import (DTYPES, ModelSpec, evaluate_batch, forward, graphdef_of, host_floats, init_model,
+                             loss_and_accuracy)
 
 jax_setup.enable_compilation_cache()
 
@@ -145,7 +146,8 @@ def train_chunk(graphdef, train_spec: TrainSpec, carry, x, y, seed, lr, start_st
       xb, yb = x, y
     loss, grads = jax.value_and_grad(loss_fn)(params, rest, xb, yb)
     direction, new_opt_state = tx.update(grads, opt_state, params)
-    new_params = optax.apply_updates(params, jax.tree.map(lambda d: -lr * d, direction))
+    # The learning rate in the parameters' precision, so a bfloat16 update is not computed in float32.
+    new_params = optax.apply_updates(params, jax.tree.map(lambda d: -lr.astype(d.dtype) * d, direction))
     ok = jnp.isfinite(loss) & (loss <= train_spec.max_loss) & _all_finite(new_params)
     newly_diverged = ~diverged & ~ok
     keep = diverged | ~ok  # frozen at the last finite state
@@ -154,7 +156,7 @@ def train_chunk(graphdef, train_spec: TrainSpec, carry, x, y, seed, lr, start_st
     diverged_step = jnp.where(newly_diverged, step_index, diverged_step)
     return (params, rest, opt_state, diverged | ~ok, diverged_step), None
 
-  steps = start_step + jnp.arange(num_steps)
+  steps = start_step + jnp.arange(num_steps, dtype=jnp.int32)  # int32 also with x64 on (the carry's)
   carry, _ = jax.lax.scan(step, carry, steps)
   return carry
 
@@ -214,7 +216,8 @@ def _init_batch(seed, slope, *, spec: ModelSpec, train_spec: TrainSpec):
 
 
 def init_batch(seed, slope, *, spec: ModelSpec, train_spec: TrainSpec):
-  """Initial (params, rest, opt_state) of every model (jitted)."""
+  """Initial (params, rest, opt_state) of every model in `spec.dtype` (jitted; the weights drawn
+  in float32 and cast, research.models.init_model)."""
   return _init_batch(seed, slope, spec=spec, train_spec=train_spec.compiled())
 
 
@@ -233,7 +236,7 @@ def bytes_per_model(spec: ModelSpec, num_points: int, num_eval_points: int = 0,
   points = batch_size if 0 < batch_size < num_points else num_points
   floats = (8 * num_params + 3 * points * units + num_points * (spec.in_dim + 2)
             + 2 * num_eval_points * units)
-  return 4 * floats
+  return max(4, jnp.dtype(DTYPES[spec.dtype]).itemsize) * floats  # bfloat16 at 4: XLA widens some
 
 
 def models_per_chunk(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndarray],
@@ -282,10 +285,20 @@ def group_layout(chunk_size: int, num_devices: int, group_size: int | None) -> t
 
 
 def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndarray],
-                 batch: ModelBatch, *, max_models_per_chunk: int = 1024,
-                 memory_budget_bytes: int | None = None, progress: bool = True,
-                 desc: str = "", checkpoint_steps: tuple[int, ...] = (),
-                 group_size: int | None | str = "auto") -> TrainResult:
+                 batch: ModelBatch, **options) -> TrainResult:
+  """Trains every model of `batch` in `spec.dtype` (options: _train_models), with x64 on for
+  float64 and off otherwise whatever the caller's setting: with x64 on, optax computes Adam's bias
+  correction 1 - b**t in float64 then rounds it, which moved a float32 net's loss by 2e-6 in 100
+  steps (SGD: bit-identical), so a float32 model trains to the same bits in every process."""
+  with jax_setup.precision(spec.dtype):
+    return _train_models(spec, train_spec, data, batch, **options)
+
+
+def _train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndarray],
+                  batch: ModelBatch, *, max_models_per_chunk: int = 1024,
+                  memory_budget_bytes: int | None = None, progress: bool = True,
+                  desc: str = "", checkpoint_steps: tuple[int, ...] = (),
+                  group_size: int | None | str = "auto") -> TrainResult:
   """Trains every model of `batch` on its data instance; returns stacked results.
 
   data: x_train (I, N, D), y_train (I, N), x_test (I, N_test, D), y_test (I, N_test), where I is
@@ -312,7 +325,9 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
   graphdef = graphdef_of(spec)
   models = NamedSharding(mesh, P("models"))
   replicated = NamedSharding(mesh, P())
-  arrays = {k: distributed.global_array(v, replicated) for k, v in data.items()}
+  # The points in the models' precision (the same draw, rounded for bfloat16); labels as given.
+  arrays = {k: distributed.global_array(np.asarray(v, DTYPES[spec.dtype]) if k.startswith("x_") else v,
+                                        replicated) for k, v in data.items()}
 
   eval_steps = list(range(0, train_spec.num_steps, train_spec.eval_every_steps))
   bounds = eval_steps[1:] + [train_spec.num_steps]
@@ -365,7 +380,7 @@ def train_models(spec: ModelSpec, train_spec: TrainSpec, data: dict[str, np.ndar
         params=jax.tree.map(lambda a: a[:keep], params),
         rest=jax.tree.map(lambda a: a[:keep], rest),
         diverged=diverged[:keep], diverged_step=diverged_step[:keep],
-        curves={k: np.stack(v)[:, :keep] for k, v in curves.items()}, checkpoints=checkpoints))
+        curves={k: host_floats(np.stack(v)[:, :keep]) for k, v in curves.items()}, checkpoints=checkpoints))
   bar.close()
   cat = lambda *xs: np.concatenate(xs, axis=0)
   curves = {k: np.concatenate([o["curves"][k] for o in outputs], axis=1) for k in outputs[0]["curves"]}

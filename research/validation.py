@@ -12,7 +12,7 @@ import re
 
 from research import datasets
 from research.activations import LAYER_SEP, LayerActivations, parse_activation
-from research.models import INITIALISERS
+from research.models import DTYPES, INITIALISERS
 from research.train import OPTIMIZERS, SCHEDULES
 
 
@@ -236,6 +236,11 @@ def validate_study_config(c) -> None:
   else:
     for w in check_sequence("model.widths", c.model.widths):
       check_int("model.widths", w, 1, 65536)
+  for dtype in check_sequence("model.dtypes", c.model.get("dtypes", ("float32",))):
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+      fail("model.dtypes", dtype, f"valid precisions: {', '.join(DTYPES)}")
+  if len(set(c.model.get("dtypes", ()))) != len(c.model.get("dtypes", ())):
+    fail("model.dtypes", tuple(c.model.dtypes), "each precision at most once")
   if not isinstance(c.model.init, str) or c.model.init not in INITIALISERS:
     fail("model.init", c.model.init, f"valid initialisers: {', '.join(sorted(INITIALISERS))}")
 
@@ -313,6 +318,8 @@ def _planned_values(column: str, c) -> list | None:
       return [float(v) for v in c.optim.learning_rates]
     if column == "init":
       return [c.model.init]
+    if column == "dtype":
+      return list(c.model.get("dtypes", ("float32",)))
   except (AttributeError, KeyError, TypeError, ValueError):
     return None
   return None
