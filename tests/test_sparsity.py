@@ -39,3 +39,74 @@ def test_born_dead_over_a_domain_falls_with_width_and_rai_helps():
   assert he[0] > he[1] > he[2]
   assert 0.4 < he[0] < 0.75 and he[2] < 0.01
   assert rai < he[0] / 2
+
+
+# ------------------------------------------------------------------------------------------------
+# count_patterns: the neighbour filter and compacted sorts against np.unique over sign rows
+
+from research.metrics import activation_patterns as AP
+
+
+def _relu_net_pre(seed: int, x: np.ndarray, widths=(2, 40, 40, 40)):
+  rng = np.random.default_rng(seed)
+  pre, h = [], x
+  for a, b in zip(widths[:-1], widths[1:]):
+    z = h @ rng.normal(0, 1 / np.sqrt(a), (a, b)) + rng.normal(0, 0.3, b)
+    pre.append(z.astype(np.float32))
+    h = np.maximum(z, 0)
+  return pre
+
+
+def _unique_sign_rows(pre) -> int:
+  return len(np.unique(np.concatenate([z >= 0 for z in pre], 1), axis=0))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_count_patterns_on_a_grid_equals_np_unique(seed):
+  n = 96
+  axis = np.linspace(-2, 2, n)
+  grid = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)  # row-major, rows of n points
+  pre = _relu_net_pre(seed, grid)
+  want = _unique_sign_rows(pre)
+  assert want > 100
+  z = tuple(map(jnp.asarray, pre))
+  assert int(AP.count_patterns(z, (0.0,), row_length=n)) == want
+  assert int(AP.count_patterns(z, (0.0,))) == want
+
+
+def test_count_patterns_with_many_duplicates_in_shuffled_order():
+  # 50 distinct patterns repeated over 20,000 points in random order: the neighbour filter drops
+  # almost nothing useful, duplicates are everywhere, and the count must still be exactly 50.
+  rng = np.random.default_rng(3)
+  base = rng.normal(size=(50, 70)).astype(np.float32)
+  rows = base[rng.integers(0, 50, 20_000)]
+  z = (jnp.asarray(rows[:, :30]), jnp.asarray(rows[:, 30:]))
+  assert _unique_sign_rows([rows]) == 50
+  assert int(AP.count_patterns(z, (0.0,))) == 50
+  assert int(AP.count_patterns(z, (0.0,), row_length=100)) == 50
+
+
+@pytest.mark.parametrize("distinct", [10, 3_000, 9_000])
+def test_every_buffer_size_counts_exactly(distinct):
+  # All-distinct neighbours beyond 1/16 and 1/4 of the points force the larger buffers.
+  rng = np.random.default_rng(distinct)
+  base = rng.normal(size=(distinct, 40)).astype(np.float32)
+  rows = base[np.concatenate([np.arange(distinct), rng.integers(0, distinct, 10_000 - distinct)])]
+  rows = rows[rng.permutation(len(rows))]
+  want = _unique_sign_rows([rows])
+  got = AP.count_distinct_rows(AP.pattern_words((jnp.asarray(rows),), (0.0,)))
+  assert int(got) == want
+  # Under vmap the same (the larger sorts run for the batch if any model needs them).
+  stacked = jnp.asarray(np.stack([rows, rows[::-1]]))
+  vm = jax.jit(jax.vmap(lambda r: AP.count_patterns((r,), (0.0,))))(stacked)
+  assert vm.tolist() == [want, want]
+
+
+def test_tiled_sparsity_partials_match_the_whole():
+  rng = np.random.default_rng(0)
+  z = (jnp.asarray(rng.normal(size=(60, 5)) - 1.0), jnp.asarray(rng.normal(size=(60, 3)) - 3.0))
+  halves = [tuple(a[s] for a in z) for s in (slice(0, 30), slice(30, 60))]
+  counts = sum(sparsity.inactive_counts(h) for h in halves)
+  np.testing.assert_array_equal(sparsity.fraction_of_pairs(counts, (300, 180)), sparsity.inactive_fraction(z))
+  units = [a & b for a, b in zip(*(sparsity.inactive_units(h) for h in halves))]
+  np.testing.assert_array_equal(sparsity.dead_fraction(units), sparsity.dead_units(z))

@@ -60,11 +60,15 @@ def evaluation_rows(res: dict, workload: str) -> list[dict]:
               ceiling=float("nan"), ceiling_pct=float("nan"), cores_used=float("nan"),
               x_torch=float("nan"), x_peer=float("nan"), train_acc=float("nan"),
               acc_max_diff=float("nan"), acc_agree=None, peak_rss_mb=res["peak_rss_mb"])
-  rows = [dict(base, implementation="grid metrics, one call", models=g["models"], reps=g["reps"],
+  grid_base = dict(base, gflops=g["gflops"], ceiling=g["ceiling_gflops"], ceiling_pct=g["ceiling_pct"],
+                   cores_used=g["cores_used"])
+  rows = [dict(grid_base, implementation="grid metrics, one call", models=g["models"], reps=g["reps"],
                median=g["median"], min=g["min"], max=g["max"], unit="s/call", warmup_s=g["warmup_s"],
                compile_s=g["compile_s"],
                note=(f"count_patterns + sparsity + agreement on {g['points']:,} points per model; "
-                     f"{g['patterns_mean']:,.0f} patterns, agreement {g['agreement_mean']:.3f} on average"))]
+                     f"{g['patterns_mean']:,.0f} patterns, agreement {g['agreement_mean']:.3f} on average; "
+                     f"{g['seconds_per_model']:.3f} s per model; GFLOP/s of the forward matmuls "
+                     f"against the sgemm measured in the same repetitions"))]
   if r.get("reps"):
     rows.append(dict(base, implementation="enumerate_regions", models=r["models"], reps=r["reps"],
                      median=r["median"], min=r["min"], max=r["max"], unit="s/model", warmup_s=float("nan"),
@@ -132,8 +136,11 @@ def summary(frame: pd.DataFrame, report: dict) -> str:
                    f"[{r['min']:,.0f}-{r['max']:,.0f}], {r['gflops']:.1f} GFLOP/s "
                    f"({r['ceiling_pct']:.0f}% of {r['ceiling']:.0f}), {r['cores_used']:.1f} cores{x}{acc}")
     else:
+      share = "" if np.isnan(r["gflops"]) else (
+          f", {r['gflops']:.1f} GFLOP/s ({r['ceiling_pct']:.0f}% of {r['ceiling']:.0f}), "
+          f"{r['cores_used']:.1f} cores")
       lines.append(f"{r['workload']:8s} {r['implementation']}: {r['median']:.2f} {r['unit']} "
-                   f"[{r['min']:.2f}-{r['max']:.2f}] ({r['models']} models)")
+                   f"[{r['min']:.2f}-{r['max']:.2f}] ({r['models']} models){share}")
   mem = report.get("memory")
   if mem:
     lines.append(f"memory: {mem['models']:,} models in {mem['chunks']} chunks of {mem['models_per_chunk']} "

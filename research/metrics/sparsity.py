@@ -16,14 +16,41 @@ from research.activations import parse_activation
 from research.models import MLP
 
 
+def inactive_counts(pre: tuple[jax.Array, ...]) -> jax.Array:
+  """(L,) int32 number of (point, unit) pairs per layer with pre-activation <= 0.
+
+  Counts add up over disjoint sets of points, so a pass over a grid in tiles sums them.
+  """
+  # On z.T, the model's own feature-major layout (see activation_patterns.pattern_words).
+  return jnp.stack([jnp.sum(z.T <= 0, dtype=jnp.int32) for z in pre])
+
+
+def inactive_units(pre: tuple[jax.Array, ...]) -> tuple[jax.Array, ...]:
+  """Per layer, (H_l,) bool: the unit is inactive on every one of the given points.
+
+  Over disjoint sets of points these combine with logical AND (the tiles of a grid pass).
+  """
+  return tuple(jnp.all(z.T <= 0, axis=1) for z in pre)
+
+
 def inactive_fraction(pre: tuple[jax.Array, ...]) -> jax.Array:
   """(L,) fraction of (point, unit) pairs per layer with pre-activation <= 0."""
-  return jnp.stack([jnp.mean(z <= 0) for z in pre])
+  return fraction_of_pairs(inactive_counts(pre), tuple(z.size for z in pre))
+
+
+def fraction_of_pairs(counts: jax.Array, pairs: tuple[int, ...]) -> jax.Array:
+  """(L,) counts of (point, unit) pairs as fractions of each layer's number of pairs (P x H_l)."""
+  return jnp.stack([counts[i] / n for i, n in enumerate(pairs)]).astype(jnp.float32)
 
 
 def dead_units(pre: tuple[jax.Array, ...]) -> jax.Array:
   """(L,) fraction of units per layer that are inactive on every one of the given points."""
-  return jnp.stack([jnp.mean(jnp.all(z <= 0, axis=0)) for z in pre])
+  return dead_fraction(inactive_units(pre))
+
+
+def dead_fraction(inactive: tuple[jax.Array, ...]) -> jax.Array:
+  """(L,) fraction of each layer's units that inactive_units marks."""
+  return jnp.stack([jnp.mean(u) for u in inactive])
 
 
 def hoyer_sparsity(act: tuple[jax.Array, ...]) -> jax.Array:
