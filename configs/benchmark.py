@@ -41,8 +41,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.torch_threads = (1,)
   # The batched torch peer (every model stacked, one Adam): each variant with each thread count,
   # all in the same interleaved repetitions; the fastest is the peer. Variants:
-  # research/benchmark/batched_peer.py (bmm, vmap, bmm+compile).
-  c.torch_batched_variants = ("bmm", "vmap", "bmm+compile")
+  # research/benchmark/batched_peer.py (bmm, vmap, bmm+compile, bmm/G: groups of G models).
+  c.torch_batched_variants = ("bmm", "vmap", "bmm+compile", "bmm/4")
   c.torch_batched_threads = (1, 2)
   # Final training accuracy of a sequential loop must be within this of the engine's, on average
   # over the models both trained (same data, initial weights and optimiser; float rounding differs).

@@ -39,7 +39,7 @@ SUBDIR = "tensorboard"
 _NOT_METRICS = {"dataset", "activation", "activation_name", "family", "slope", "width", "depth",
                 "init", "lr", "seed", "neurons", "step", "train_acc", "test_acc", "train_loss",
                 "test_loss", "diverged", "diverged_step", "wall_time_s", "compile_time_s", "unit",
-                "model_index"}
+                "model_index", "dtype"}
 CURVES = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
@@ -93,7 +93,9 @@ def run_name(row: Mapping) -> str:
   """The TensorBoard run of a model: <dataset>_w<width>_d<depth>/<activation>_lr<lr>_seed<seed>."""
   clean = lambda s: re.sub(r"[^A-Za-z0-9._=+-]", "_", str(s))
   return (f"{clean(row['dataset'])}_w{row['width']}_d{row['depth']}/"
-          f"{clean(row['activation'])}_lr{float(row['lr']):g}_seed{row['seed']}")
+          f"{clean(row['activation'])}_lr{float(row['lr']):g}_seed{row['seed']}"
+          # A precision other than float32 (the precision study) is its own run of the same seed.
+          f"{'' if row.get('dtype', 'float32') == 'float32' else '_' + clean(row['dtype'])}")
 
 
 def _metrics(row: Mapping) -> dict[str, float]:

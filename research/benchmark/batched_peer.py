@@ -8,7 +8,10 @@ M independent Adams with the same hyper-parameters). Three ways to write the for
 
   bmm          torch.baddbmm per layer (the first layer broadcasts the shared inputs);
   vmap         torch.func.vmap of the one-model forward over the stacked weights;
-  bmm+compile  the bmm forward and loss through torch.compile (inductor, C++ on CPU).
+  bmm+compile  the bmm forward and loss through torch.compile (inductor, C++ on CPU);
+  bmm/G        bmm on groups of G models, each group's whole run before the next: a stack of all
+               the W-mid models (64 x 1,024 x 64 activations, 16 MB a layer) streams from memory
+               at every op, a group of a few stays in cache (the engine does the same on CPU).
 
 Each runs with every thread count the config asks for; the benchmark keeps the fastest as the
 peer and reports the others in the row's note.
@@ -20,7 +23,18 @@ import numpy as np
 
 from research.benchmark.measure import DEFAULT_TORCH_THREADS, torch_or_none
 
-VARIANTS = ("bmm", "vmap", "bmm+compile")
+VARIANTS = ("bmm", "vmap", "bmm+compile", "bmm/G")
+
+
+def parse_variant(variant: str) -> tuple[str, int]:
+  """(forward, models per group; 0 = all at once) of a variant name such as "bmm" or "bmm/4"."""
+  name, slash, group = variant.partition("/")
+  if name in VARIANTS and not slash:
+    return name, 0
+  if name == "bmm" and slash and group.isdigit() and int(group) >= 1:
+    return name, int(group)
+  raise ValueError(f"torch batched variant {variant!r} unknown; valid: {', '.join(VARIANTS)} "
+                   f"(G a positive number of models per group, e.g. bmm/4)")
 
 
 def _leaky(torch, h, slope):
@@ -55,14 +69,13 @@ class TorchBatched:
   """M models trained together, full batch, one Adam over the stacked weights."""
 
   def __init__(self, lr: float, variant: str = "bmm"):
-    if variant not in VARIANTS:
-      raise ValueError(f"torch batched variant {variant!r} unknown; valid: {', '.join(VARIANTS)}")
+    forward, self.group = parse_variant(variant)
     self.torch = torch_or_none()
     if self.torch is None:
       raise ValueError("the batched torch peer needs torch (pip install -e '.[benchmark]')")
     self.lr, self.variant = lr, variant
     torch = self.torch
-    if variant == "vmap":
+    if forward == "vmap":
       one = lambda ws, bs, slope, x: _forward_one(torch, ws, bs, slope, x)
       self.forward = torch.func.vmap(one, in_dims=(0, 0, 0, None))
     else:
@@ -87,11 +100,21 @@ class TorchBatched:
     torch.set_num_threads(threads or DEFAULT_TORCH_THREADS["n"])
     ws, bs, slopes = models
     xt, yt = torch.from_numpy(np.asarray(x, np.float32)), torch.from_numpy(np.asarray(y, np.float32))
-    opt = torch.optim.Adam([*ws, *bs], lr=self.lr)
-    for _ in range(steps):
-      opt.zero_grad(set_to_none=True)
-      self.loss(ws, bs, slopes, xt, yt).backward()
-      opt.step()
+    group = self.group or len(slopes)
+    for start in range(0, len(slopes), group):
+      # A group's weights are views of the stacked tensors' rows: trained in place, so `models`
+      # holds every group's result (each group has its own Adam: Adam is per element anyway).
+      part = slice(start, start + group)
+      with torch.no_grad():
+        gws, gbs = [w[part].clone().requires_grad_() for w in ws], [b[part].clone().requires_grad_() for b in bs]
+      opt = torch.optim.Adam([*gws, *gbs], lr=self.lr)
+      for _ in range(steps):
+        opt.zero_grad(set_to_none=True)
+        self.loss(gws, gbs, slopes[part], xt, yt).backward()
+        opt.step()
+      with torch.no_grad():
+        for full, trained in zip([*ws, *bs], [*gws, *gbs]):
+          full[part] = trained
     return models
 
   def evaluate(self, models, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
