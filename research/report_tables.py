@@ -18,7 +18,7 @@ from research import hypotheses, stats
 
 CONFIDENCE = 0.95
 # The columns that make a cell, in table order; lr and init only when the run varies them.
-CELL_COLUMNS = ("dataset", "width", "depth", "lr", "init", "activation")
+CELL_COLUMNS = ("dataset", "width", "depth", "lr", "init", "dtype", "activation")
 ALWAYS_SHOWN = ("dataset", "width", "depth", "activation")
 MAX_CELLS_LISTED = 4  # a verdict line lists every cell up to this many, else a summary of them
 

@@ -22,7 +22,7 @@ from research import stats
 HYPOTHESES_DIR = Path(__file__).parent
 # Columns that describe how a model was made: runs are paired only when these agree (besides the
 # factor), so a cell that pools, say, two learning rates still compares like with like.
-DESIGN_COLUMNS = ("dataset", "activation", "width", "depth", "lr", "init")
+DESIGN_COLUMNS = ("dataset", "activation", "width", "depth", "lr", "init", "dtype")
 # Columns that all follow from the activation spec: when the factor is one of them, the others
 # differ between the arms by construction and cannot be pairing keys.
 ACTIVATION_COLUMNS = ("activation", "activation_name", "slope")

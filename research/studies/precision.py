@@ -50,9 +50,7 @@ def report(ctx) -> ReportContent:
       f"\n- precisions: {', '.join(ctx.config.model.dtypes)}; each from the same float32 initial "
       "weights and data, cast (float64 exactly, bfloat16 rounded to 8 significant bits)")
   return ReportContent(
-      setting=setting, findings=tuple(findings(ctx.tables["precision_cells"])),
-      caveats=("The results table pools the precisions of each data set x activation cell; "
-               "precision_cells.csv, the findings and the figure give them apart.",))
+      setting=setting, findings=tuple(findings(ctx.tables["precision_cells"])))
 
 
 def figures(ctx):
