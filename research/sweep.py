@@ -88,7 +88,7 @@ def plan_units(config: ml_collections.ConfigDict) -> list[Unit]:
   return [Unit(d, w, depth, tuple(fam), (0, config.num_seeds), dtype)
           for d, (w, depth), fam, dtype in itertools.product(
               config.data.names, architectures(config.model), families.values(),
-              config.model.get("dtypes", ("float32",)))]  # research.api's configs predate the field
+              config.model.get("dtypes", ("float32",)))]  # configs stored before the field
 
 
 # Columns every training study writes, besides its metric families' columns.
