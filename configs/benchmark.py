@@ -63,11 +63,14 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.workloads.wide = _workload("W-wide", 1024, (256, 256, 256), 500, slopes, 4, 1e-3, 50, 50, 2, 10)
 
   c.evaluation = ml_collections.ConfigDict()
-  # The models of this workload's last timed engine run (or, if that section is not run, as many
-  # trained for train_steps) are measured: one call computes every model's metrics on the grid.
+  # `models` models of this workload trained for train_steps are measured (the last timed engine
+  # run's when it trained that many steps, else trained here): one call computes every model's
+  # metrics on the grid, then their exact regions are counted.
   c.evaluation.workload = "mid"
   c.evaluation.models = 64
-  c.evaluation.train_steps = 250
+  # Fully trained (the workload's 2,000 steps; about 45 s more than reusing a timed engine run's
+  # 250): training sharpens the boundary and adds small regions.
+  c.evaluation.train_steps = 2000
   c.evaluation.grid_resolution = 1024
   # The grid pass: each device (one per core) takes its models this many at a time through the
   # grid in tiles of about tile_points points (a divisor of the grid's points), so a tile's
@@ -77,7 +80,16 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.evaluation.tile_points = 4096
   c.evaluation.ceiling_size = 2048  # the sgemm measured in every repetition (as c.ceiling.size)
   c.evaluation.repetitions = 1  # compiled ahead of time, so every call is timed; one is ~2 minutes
-  c.evaluation.region_models = 2  # models whose regions are enumerated exactly (seconds each)
+  # Exact regions (research/benchmark/regions.py): each of region_models models counted
+  # region_repetitions times on one core (the per-model rate: regions per CPU-second); then
+  # region_count_models counts (cycling through those models) on region_workers processes (0: one
+  # per core), the wall time of "1,000 models"; region_reference_models of them checked against
+  # regions.enumerate_regions (same count, same patterns), its time the speedup's baseline.
+  c.evaluation.region_models = 64
+  c.evaluation.region_repetitions = 3
+  c.evaluation.region_count_models = 1000
+  c.evaluation.region_workers = 0
+  c.evaluation.region_reference_models = 3
 
   c.memory = ml_collections.ConfigDict()
   c.memory.workload = "mid"
@@ -96,7 +108,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.evaluation.models = 8  # the quick W-mid's models
     c.evaluation.grid_resolution = 256
     c.evaluation.repetitions = 2
-    c.evaluation.region_models = 1
+    c.evaluation.train_steps = 50  # the quick W-mid's timed steps: its timed run is measured
+    c.evaluation.region_models = 8
+    c.evaluation.region_count_models = 32
+    c.evaluation.region_reference_models = 2
     c.memory.workload = "small"
     c.memory.num_models = 2_000
     c.memory.budget_mb = 16.0  # small enough to force several chunks

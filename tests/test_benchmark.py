@@ -28,7 +28,9 @@ def tiny_config():
     c.evaluation.workload = "small"
     # The same 4 models and chunk length as the workload, so no new training program is compiled.
     c.evaluation.models, c.evaluation.train_steps, c.evaluation.grid_resolution = 4, 20, 32
-    c.evaluation.repetitions, c.evaluation.region_models = 1, 1
+    c.evaluation.repetitions, c.evaluation.region_models = 1, 2
+    c.evaluation.region_repetitions, c.evaluation.region_count_models = 1, 4
+    c.evaluation.region_workers, c.evaluation.region_reference_models = 2, 1
     c.memory.workload, c.memory.num_models, c.memory.steps = "small", 12, 20
     c.memory.budget_mb = 4 * bytes_per_model(
         benchmark.workload_from_config("small", s).spec(), 100, 100) / 1024**2  # 4 models a chunk
@@ -58,11 +60,20 @@ def test_tiny_run_writes_the_table_and_implementations_agree(tmp_path, capsys):
     assert peer.models == 4 and all(v in peer.note for v in ("bmm, 1 thread", "vmap, 2 threads"))
     engine = train[train.implementation == "engine"].iloc[0]
     np.testing.assert_allclose(engine.x_peer * peer["median"], engine["median"], rtol=1e-9)
-  assert set(frame[frame.section == "eval"].implementation) == {"grid metrics, one call", "enumerate_regions"}
+  evaluation = frame[frame.section == "eval"].set_index("implementation")
+  assert set(evaluation.index) == {"grid metrics, one call", "exact regions, per model", "exact regions, 4 models"}
+  per_model = evaluation.loc["exact regions, per model"]
+  assert per_model.unit == "regions/CPU-s" and per_model.models == 2
+  assert 0 < per_model["min"] <= per_model["median"] <= per_model["max"]
+  assert "checked against enumerate_regions" in per_model.note
   report = json.loads((tmp_path / "benchmark.json").read_text())
   assert report["ceiling_gflops"] > 0 and report["machine"]["cores"] >= 1
   assert report["memory"]["chunks"] == 3 and report["memory"]["all_finite"]
-  assert (tmp_path / "benchmark.md").read_text().startswith("| section |")
+  md = (tmp_path / "benchmark.md").read_text()
+  assert md.startswith("| section |") and "| exact regions per CPU-second, median model |" in md
+  met = {t["target"]: t for t in report["targets"]}
+  assert met["exact regions: seconds for 1,000 models on every core"]["at_most"]
+  assert met["grid metrics % of the sgemm ceiling"]["met"] in (True, False)
   assert "sgemm ceiling" in capsys.readouterr().out
 
 

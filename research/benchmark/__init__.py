@@ -19,7 +19,7 @@ numpy and in JAX, run within every repetition so that it sees the same load as t
 shared machine the sgemm rate itself varies twofold); cores_used is the CPU seconds per wall
 second an implementation got. The evaluation side times the grid metrics of many models in one
 call (activation pattern count, sparsity, agreement with the ground truth) and exact region
-enumeration per model.
+counting of the same models (regions per CPU-second per model, a thousand models on every core).
 
 The package, one job a module: workloads (what is trained, its data and FLOPs), measure (timers,
 compile clock, sgemm ceiling, machine description), peers (the per-model jitted loop and the
@@ -39,8 +39,8 @@ import pandas as pd
 from research.benchmark.evaluation import run_evaluation
 from research.benchmark.measure import CompileClock, machine, sgemm_gflops
 from research.benchmark.memory import run_memory
-from research.benchmark.table import (COLUMNS, evaluation_rows, markdown_table, summary, targets,
-                                      training_rows)
+from research.benchmark.table import (COLUMNS, evaluation_rows, markdown_table, markdown_targets, summary,
+                                      targets, training_rows)
 from research.benchmark.training import run_workload
 from research.benchmark.workloads import workload_from_config
 from research.store import atomic_write_csv, atomic_write_json, atomic_write_text
@@ -78,6 +78,7 @@ def main(config: ml_collections.ConfigDict, workdir: str) -> int:
       source = results.get(config.evaluation.workload, {})
       results[key] = run_evaluation(workloads[config.evaluation.workload], config.evaluation,
                                     seed=config.seed, clock=clock, trained=source.get("trained"),
+                                    trained_steps=source["workload"].timed_steps if source else None,
                                     log=log)
     elif key == "memory":
       log("memory")
@@ -104,7 +105,7 @@ def main(config: ml_collections.ConfigDict, workdir: str) -> int:
                                                   for k, r in results.items() if k in workloads})
   atomic_write_csv(root / "benchmark.csv", frame)
   atomic_write_json(root / "benchmark.json", report)
-  atomic_write_text(root / "benchmark.md", markdown_table(frame))
+  atomic_write_text(root / "benchmark.md", markdown_table(frame) + "\n" + markdown_targets(met))
   log(summary(frame, report))
   return 0
 

@@ -1,5 +1,6 @@
 """The evaluation section: the grid metrics of many trained models in one call, and exact region
-enumeration per model."""
+counting of the same models (research.benchmark.regions: per-model rate, a thousand models on
+every core, checked against the reference enumerator)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ import ml_collections
 import numpy as np
 from jax.sharding import PartitionSpec as P
 
-from research.activations import parse_activation
 from research.benchmark.measure import CompileClock, peak_rss_mb, sgemm_gflops, summarise, timed, timed_cpu
 from research.benchmark.workloads import Workload, workload_data
-from research.metrics import activation_patterns, boundary, regions, sparsity
-from research.models import dense_weights, forward, graphdef_of, predict
+from research.benchmark.regions import run_region_counting, trained_models
+from research.metrics import activation_patterns, boundary, sparsity
+from research.models import forward, graphdef_of, predict
 from research.train import model_mesh, train_models
 
 BREAKPOINTS = (0.0,)
@@ -90,15 +91,19 @@ def grid_metrics(params, rest, grid, truth, *, graphdef, models_per_tile: int, t
 
 
 def run_evaluation(w: Workload, c: ml_collections.ConfigDict, *, seed: int, clock: CompileClock,
-                   trained=None, log: Callable[[str], None] = lambda s: None) -> dict:
-  """Times the grid metrics of c.models trained models in one call, and exact region enumeration.
+                   trained=None, trained_steps: int | None = None,
+                   log: Callable[[str], None] = lambda s: None) -> dict:
+  """Times the grid metrics of c.models trained models in one call, and exact region counting.
 
-  `trained`: a TrainResult of the workload's engine run to measure (its first c.models models);
-  without one (or with too few models) the models are trained for c.train_steps first.
+  `trained`: a TrainResult of the workload's engine run (trained for `trained_steps`) to measure
+  (its first c.models models); unless it has enough models trained for c.train_steps, the models
+  are trained for c.train_steps first (the default measures fully trained models: a trained net
+  has more, smaller regions than one a few hundred steps in).
   """
   ds, data = workload_data(w, seed)
   batch = w.batch(seed).take(np.arange(c.models))
-  if trained is None or len(trained.diverged) < c.models:
+  if trained is None or len(trained.diverged) < c.models or trained_steps != c.train_steps:
+    log(f"  training {c.models} {w.name} models for {c.train_steps} steps to measure")
     trained = train_models(w.spec(), w.train_spec(c.train_steps), data, batch, progress=False)
   params, rest = (jax.tree.map(lambda a: a[:c.models], t) for t in (trained.params, trained.rest))
   grid, shape = boundary.make_grid(ds.domain, c.grid_resolution)
@@ -131,18 +136,11 @@ def run_evaluation(w: Workload, c: ml_collections.ConfigDict, *, seed: int, cloc
                   patterns_mean=float(np.mean(out["patterns"])),
                   agreement_mean=float(np.mean(out["agreement"])), **summarise(times))
 
-  region_times, counts = [], []
-  for i in range(min(c.region_models, c.models)):
-    kernels, biases = dense_weights(jax.tree.map(lambda a: np.asarray(a[i], np.float64), params))
-    act = parse_activation(f"leaky_relu:{float(batch.slope[i]):g}")
-    t, found = timed(lambda: regions.enumerate_regions(kernels, biases, act, ds.domain))
-    region_times.append(t)
-    counts.append(found.num_regions)
-    log(f"  enumerate_regions: model {i}: {found.num_regions} regions in {t:.1f}s, the grid sees "
-        f"{int(out['patterns'][i])} patterns")
-  # Agreement of the two counts on the same models: the grid misses regions smaller than a cell.
-  grid_seen = [float(out["patterns"][i]) for i in range(len(counts))]
-  region_row = dict(models=len(region_times), regions_mean=float(np.mean(counts)) if counts else float("nan"),
-                    grid_patterns_mean=float(np.mean(grid_seen)) if grid_seen else float("nan"),
-                    **(summarise(region_times) if region_times else {}))
+  region_row, line = run_region_counting(
+      trained_models(params, batch.slope, min(c.region_models, c.models)), ds.domain,
+      count_models=c.region_count_models, workers=c.region_workers or None,
+      repetitions=c.region_repetitions, reference_models=c.region_reference_models)
+  log(line)
+  # The grid sees only the regions larger than a grid cell: its count beside the exact one.
+  region_row["grid_patterns_mean"] = float(np.mean(out["patterns"][:region_row["models"]]))
   return dict(grid=grid_row, regions=region_row, peak_rss_mb=peak_rss_mb())
