@@ -30,6 +30,12 @@ FLOPS_RATE = 7.0e10  # sustained matmul FLOP/s of the engine (fit above)
 SECONDS_PER_POINT_UNIT = 3.0e-9  # element-wise work per point and unit of a step (fit above)
 IN_DIM = 3  # the widest input of the registered data sets (d2 is 3-D; the others 2-D)
 DATA_COPIES = 3  # the generated draws, their stacked copy and the device copy
+# A precision (config.model.dtypes) is its own unit of the sweep. Relative to float32 on this CPU,
+# per model-step: float64 runs at half the SIMD width (2x the time, 2x the bytes); bfloat16 has
+# no native CPU arithmetic (XLA converts around each op: 2-4x the float32 time in the precision
+# study's runs, the upper end taken) and its activations are kept in float32 (same bytes).
+DTYPE_TIME = {"float32": 1.0, "float64": 2.0, "bfloat16": 4.0}
+DTYPE_BYTES = {"float32": 1.0, "float64": 2.0, "bfloat16": 1.0}
 
 # Sizes beyond any run this codebase is for: a typo with extra zeros, refused outright.
 MAX_MODELS = 10_000_000
@@ -84,6 +90,9 @@ def _sweep_estimate(c) -> Estimate:
   grid = int(c.eval.grid_resolution) ** 2
   train_spec = train_spec_of(c)
   activation = parse_activation(c.model.activations[0])
+  dtypes = tuple(c.model.get("dtypes", ("float32",)))  # configs stored before the field
+  time_factor = sum(DTYPE_TIME.get(d, 1.0) for d in dtypes)
+  bytes_factor = max(DTYPE_BYTES.get(d, 1.0) for d in dtypes)
   peak, model_steps, seconds, models = 0, 0, 0.0, 0
   for spec in c.data.names:
     _, params = datasets.dataset_params(c.data, spec)
@@ -100,15 +109,16 @@ def _sweep_estimate(c) -> Estimate:
       units = sum(widths) + 1
       grid_pass = 4 * grid * (2 * units + IN_DIM) * min(GRID_MODELS_PER_BATCH, per_unit)
       grid_kept = per_unit * grid * (1 + 4 + 4 * math.ceil(units / 16))
-      peak = max(peak, data_bytes + max(chunk * per_model, grid_pass + grid_kept) + 4 * grid * IN_DIM)
+      peak = max(peak, data_bytes + bytes_factor * max(chunk * per_model, grid_pass + grid_kept)
+                 + 4 * grid * IN_DIM)
       num_params = sum((a + 1) * b for a, b in zip((IN_DIM, *widths), (*widths, 1)))
       points = train_spec.batch_size if 0 < train_spec.batch_size < n_train else n_train
       step_s = points * (6 * num_params / FLOPS_RATE + units * SECONDS_PER_POINT_UNIT)
       grid_s = grid * (2 * num_params / FLOPS_RATE + units * SECONDS_PER_POINT_UNIT)
       checkpoints = 1 + len(tuple(c.eval.get("checkpoint_steps", ())))
-      model_steps += per_unit * steps
-      models += per_unit
-      seconds += per_unit * (steps * step_s + checkpoints * grid_s)
+      model_steps += len(dtypes) * per_unit * steps
+      models += len(dtypes) * per_unit
+      seconds += time_factor * per_unit * (steps * step_s + checkpoints * grid_s)
   return Estimate(int(peak), int(model_steps), float(seconds), models, steps)
 
 

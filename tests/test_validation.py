@@ -120,6 +120,19 @@ def test_resource_estimate_of_the_default_config():
   assert describe_estimate(get_config()).startswith("about 2,400 models x 2,000 steps, peak ")
 
 
+def test_resource_estimate_counts_every_precision_as_its_own_models():
+  from configs.precision import get_config as precision_config
+  from research.resources import estimate
+  c = precision_config()
+  e = estimate(c)
+  assert e.num_models == 720 and len(c.model.dtypes) == 3  # 240 models per precision
+  with c.unlocked():
+    c.model.dtypes = ("float32",)
+  alone = estimate(c)
+  assert alone.num_models == 240 and e.seconds_estimate > 3 * alone.seconds_estimate
+  assert e.peak_bytes > alone.peak_bytes  # float64 doubles the bytes of a unit
+
+
 @pytest.mark.parametrize("path,value,fragment", [
     ("num_seeds", 100_000, "models"), ("model.widths", (60_000,), "memory"),
     ("eval.grid_resolution", 4096, "memory")])
