@@ -1,15 +1,16 @@
-"""Performance benchmark: the engine against sequential JAX and PyTorch loops (BENCHMARKS.md).
+"""Performance benchmark: the engine against sequential and batched PyTorch (BENCHMARKS.md).
 
   python -m experiments.benchmark --workdir workdirs/benchmark
   python -m experiments.benchmark --config configs/benchmark.py:quick --workdir /tmp/bq
 
-Three training workloads, each trained by the engine, a per-model jitted-step JAX loop and a plain
-PyTorch loop (optional, pinned 2.13.0: pip install -e '.[benchmark]') from the same initial
-weights; then the evaluation side (grid metrics of many models in one call, exact region
-enumeration) and a memory run (many models chunked to a memory budget). Writes benchmark.csv,
+Three training workloads, each trained by the engine, a per-model jitted-step JAX loop, a plain
+PyTorch loop and the batched PyTorch peer (every model stacked, one Adam; torch is optional,
+pinned 2.13.0: pip install -e '.[benchmark]') from the same initial weights; then the evaluation
+side (grid metrics of many models in one call, exact regions per CPU-second and for 1,000
+models) and a memory run (many models chunked to a memory budget). Writes benchmark.csv,
 benchmark.md and benchmark.json to the workdir and a summary to stdout.
-Default: 3 min 12 s measured on 2 CPU cores at load average 0.8 with a warm compilation cache
-(about a minute more cold, and longer under load). Quick: about 20 s warm, 80 s cold.
+Default: 7 min 19 s measured on 2 idle CPU cores with a warm compilation cache (BENCHMARKS.md;
+about a minute more cold, and longer under load). Quick: about 1 minute warm.
 """
 
 import ml_collections

@@ -15,11 +15,11 @@ regions.enumerate_regions where a net is not in general position) on trained mod
 The result is a plain dict row and a one-line summary. `trained_models` turns a trained batch's
 stacked params and slopes into the models this takes.
 
-Measured on the benchmark's 64 W-mid models (2-64-64-64-1 LeakyReLU, slopes 0/0.01/0.1/0.2, 2000
-steps on spirals, 22,168 regions on average, domain [-5.1, 5.1]^2), 2 CPU cores at load 0.1:
-32 ms CPU per model, 6.9e5 regions per CPU-second (min 6.2e5, max 7.3e5), none fell back; 1,000
-models (cycled) in 16.6 s on 2 processes (1.98 cores used, +2.2 s pool start); enumerate_regions
-13x slower on the models checked.
+Measured in the benchmark's run of BENCHMARKS.md (the 64 W-mid models, 2-64-64-64-1 LeakyReLU,
+slopes 0/0.01/0.1/0.2, 2,000 steps on spirals, 22,201 regions on average, domain [-5.1, 5.1]^2;
+2 idle CPU cores): 26 ms CPU per model, 8.4e5 regions per CPU-second (min 7.7e5, max 8.9e5), none
+fell back; 1,000 models (cycled) in 16.8 s on 2 processes (1.98 cores used, +2.2 s pool start);
+enumerate_regions 15x slower on the models checked.
 """
 
 from __future__ import annotations
