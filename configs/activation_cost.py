@@ -9,12 +9,14 @@ each activation, and the bare activation (forward + gradient) on a large array, 
 that load from other processes cancels in the ratio. Compilation and warm-up calls are timed and
 reported separately, never mixed into the rounds.
 A measurement, not a paired seed statistic: the verdict rule is in research/studies/activation_cost.py.
-Default: 12 activations + jax.nn.relu x 3 benchmarks x 30 rounds, measured 1.3 minutes from cold
-(no compilation cache) on 2 CPU cores shared with other jobs (load average about 4; 1.7 minutes at
-about 6). Single timings move by 2-8x under that load; the ratios to adjacent ReLU timings are what
-the verdict reads. Two runs agreed: ReLU no cheaper than LeakyReLU (ratio 0.93-1.03 everywhere);
-elu, gelu, silu, softplus, prelu 1.1-1.25x ReLU in the 256x3 step and elu, gelu, softplus 1.5-2.1x
-on their own; tanh, sigmoid, hard_tanh, abs at or below ReLU. Quick: about 10-20 s.
+Default: 12 activations + jax.nn.relu x 3 benchmarks x 30 rounds, measured 62 s on 2 idle CPU
+cores with a warm compilation cache (2026-12-02), 1.3 minutes from cold (no compilation cache) on
+cores shared with other jobs (load average about 4; 1.7 minutes at about 6). Single timings move
+by 2-8x under that load; the ratios to adjacent ReLU timings are what the verdict reads. Three runs
+agreed: ReLU no cheaper than LeakyReLU (ratio 0.93-1.03 everywhere); prelu, softplus, elu, gelu,
+silu 1.1-1.5x ReLU in a training step; elu, gelu, softplus 1.2-2.1x on their own. tanh and sigmoid
+were at or below ReLU in the earlier runs and 1.06-1.15x in a step in the last (0.51-0.56x on
+their own). Quick: about 10-20 s.
 """
 
 import ml_collections
