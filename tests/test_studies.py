@@ -45,6 +45,13 @@ def test_the_two_study_files_check_every_study_once():
     assert own <= set(names), (module.__name__, sorted(own - set(names)))
 
 
+
+@pytest.fixture(scope="module")
+def quick_runs(quick_runs):
+  """The session's quick runs, this file's all made at once in one interpreter (tests/study_runs.py)."""
+  quick_runs.run_all(MINE)
+  return quick_runs
+
 @pytest.mark.parametrize("name", MINE)
 def test_quick_config_runs_through_the_runner(quick_runs, name):
   study_runs.check_quick_run(quick_runs, name)

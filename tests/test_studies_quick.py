@@ -18,6 +18,13 @@ def quick_config(study: str):
   return load_config(f"{ROOT}/configs/{study}.py:quick")
 
 
+
+@pytest.fixture(scope="module")
+def quick_runs(quick_runs):
+  """The session's quick runs, this file's all made at once in one interpreter (tests/study_runs.py)."""
+  quick_runs.run_all(MINE)
+  return quick_runs
+
 @pytest.mark.parametrize("name", MINE)
 def test_quick_config_runs_through_the_runner(quick_runs, name):
   study_runs.check_quick_run(quick_runs, name)
