@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import json
@@ -11,6 +12,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
+from helpers import several_outcomes, start_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 # study -> (shrinking overrides of its quick config, the tables to compare). Three kinds: a plain
@@ -37,9 +40,29 @@ def free_port() -> int:
     return s.getsockname()[1]
 
 
-def _args(study: str) -> list[str]:
-  return ["-m", f"experiments.{study}", "--config", f"configs/{study}.py:quick", "--noprogress",
-          "--noplots", *STUDIES[study][0]]
+def _command(study: str, workdir: Path, *extra: str) -> list[str]:
+  return [f"experiments.{study}", "--config", f"configs/{study}.py:quick", "--noprogress", "--noplots",
+          *STUDIES[study][0], "--workdir", str(workdir / study), *extra]
+
+
+def run_single_and_two_processes(studies: list[str], root: Path) -> dict:
+  """study -> (the single process's outcome, the two processes' outcomes). Each process runs every
+  study in turn through its command's main(argv) (tests/helpers.run_modules: one import of jax and
+  the library per process, not per study), the two processes joining the distributed runtime once."""
+  # The reference is one process with as many devices as the two processes have together: the
+  # same mesh and shards, so the tables must agree to float rounding (across device counts the
+  # engine agrees only to float tolerance, which threshold metrics such as inactive fractions can
+  # amplify through training; tests/test_sharding.py checks that).
+  single = several_outcomes(start_modules([_command(s, root / "single") for s in studies], dict(
+      os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")), studies)
+  port = free_port()
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+  commands = [[_command(s, root / "multi", f"--coordinator_address=127.0.0.1:{port}", "--num_processes=2",
+                        f"--process_id={i}") for s in studies] for i in range(2)]
+  procs = [start_modules(c, env) for c in commands]
+  with ThreadPoolExecutor(2) as pool:  # both read at once: neither blocks on a full pipe at exit
+    multi = list(pool.map(several_outcomes, procs, commands))
+  return {s: (single[k], [multi[0][k], multi[1][k]]) for k, s in enumerate(studies)}
 
 
 # The plain sweep runs only under -m slow: every other study here runs a sweep through the same
@@ -48,30 +71,28 @@ def _args(study: str) -> list[str]:
 SLOW = {"relu_vs_leaky"}
 
 
+@pytest.fixture(scope="module")
+def fast_runs(tmp_path_factory):
+  """The studies not under -m slow, all in one set of three processes."""
+  root = tmp_path_factory.mktemp("distributed")
+  return root, run_single_and_two_processes([s for s in STUDIES if s not in SLOW], root)
+
+
 @pytest.mark.parametrize("study", [pytest.param(s, marks=pytest.mark.slow) if s in SLOW else s
                                    for s in STUDIES])
-def test_two_processes_match_one(tmp_path, study):
-  # The reference is one process with as many devices as the two processes have together: the
-  # same mesh and shards, so the tables must agree to float rounding (across device counts the
-  # engine agrees only to float tolerance, which threshold metrics such as inactive fractions can
-  # amplify through training; tests/test_sharding.py checks that).
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
-  single = subprocess.run([sys.executable, *_args(study), "--workdir", str(tmp_path / "single")], cwd=ROOT,
-                          env=dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2"),
-                          capture_output=True, text=True, timeout=600)
+def test_two_processes_match_one(request, tmp_path, study):
+  if study in SLOW:
+    root, runs = tmp_path, run_single_and_two_processes([study], tmp_path)
+  else:
+    root, runs = request.getfixturevalue("fast_runs")
+  single, outs = runs[study]
   assert single.returncode == 0, single.stderr[-3000:]
-  port = free_port()
-  procs = [subprocess.Popen([sys.executable, *_args(study), "--workdir", str(tmp_path / "multi"),
-                             f"--coordinator_address=127.0.0.1:{port}", "--num_processes=2",
-                             f"--process_id={i}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True) for i in range(2)]
-  outs = [p.communicate(timeout=600) for p in procs]
-  assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
+  assert all(o.returncode == 0 for o in outs), [o.stderr[-2000:] for o in outs]
   # Only process 0 writes: its summary line names the results, process 1 prints none.
-  assert "report:" in outs[0][0] and "report:" not in outs[1][0] and "results in" not in outs[1][0]
+  assert "report:" in outs[0].stdout and "report:" not in outs[1].stdout and "results in" not in outs[1].stdout
   for table in STUDIES[study][1]:
-    a = pd.read_csv(tmp_path / "single" / table)
-    b = pd.read_csv(tmp_path / "multi" / table)
+    a = pd.read_csv(root / "single" / study / table)
+    b = pd.read_csv(root / "multi" / study / table)
     assert len(a) == len(b) > 0, table
     timing = [c for c in a.columns if c.endswith("time_s")]
     a, b = a.drop(columns=timing), b.drop(columns=timing)
