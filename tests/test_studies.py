@@ -15,7 +15,7 @@ import pytest
 from experiments._config import load_config
 from research import studies
 from research.studies import activation_cost as ac
-from helpers import ROOT, run_module
+from helpers import ROOT, run_modules
 import study_runs
 
 MINE = study_runs.file_studies(first=True)
@@ -209,17 +209,20 @@ def test_a_new_study_is_one_module_and_one_config_file(tmp_path):
   (folder / "throwaway.py").write_text(STUDY_MODULE)
   (folder / "configs" / "throwaway.py").write_text(CONFIG_FILE)
   workdirs = tmp_path / "workdirs"
-  out = run_module("experiments.study", "--studies_dir", str(folder), "--study", "throwaway",
-                   "--config", str(folder / "configs" / "throwaway.py"), "--workdir",
-                   str(workdirs / "throwaway"), "--noprogress", "--noplots")
+  # The three commands in one interpreter (discovery keeps nothing between calls, so each command
+  # still has to find the folder's study from its own --studies_dir).
+  out, listed, gathered = run_modules([
+      ["experiments.study", "--studies_dir", str(folder), "--study", "throwaway", "--config",
+       str(folder / "configs" / "throwaway.py"), "--workdir", str(workdirs / "throwaway"), "--noprogress",
+       "--noplots"],
+      ["experiments.report", "--studies_dir", str(folder), "--list"],
+      ["experiments.report", "--studies_dir", str(folder), "--workdirs", str(workdirs)]])
   assert out.returncode == 0, out.stderr[-3000:]
   results = pd.read_csv(workdirs / "throwaway" / "results.csv")
   assert len(results) == 4 and set(results["dataset"]) == {"xor"}
   report = (workdirs / "throwaway" / "report.md").read_text()
   assert "# Study: throwaway" in report and "mean test accuracy" in report
-  listed = run_module("experiments.report", "--studies_dir", str(folder), "--list")
   assert listed.returncode == 0 and "throwaway: Does anything happen on xor?" in listed.stdout
-  gathered = run_module("experiments.report", "--studies_dir", str(folder), "--workdirs", str(workdirs))
   assert gathered.returncode == 0, gathered.stderr[-2000:]
   page = (workdirs / "report.md").read_text()
   assert "A throwaway explanation, for a test." in page and "mean test accuracy" in page
