@@ -82,13 +82,16 @@ def test_bad_requests_are_refused_before_anything_is_measured(tmp_path):
 
 
 def test_the_command_adds_a_family_to_a_finished_run(tmp_path):
-  from helpers import run_module
+  from helpers import run_module, run_modules
   args = ["--config", "configs/relu_vs_leaky.py:quick", "--noprogress", "--noplots", "--workdir", str(tmp_path),
           "--config.data.names=('rings',)", "--config.model.activations=('relu','leaky_relu:0.2')",
           "--config.num_seeds=2", "--config.eval.checkpoint_steps=()"]
-  assert run_module("experiments.relu_vs_leaky", *args).returncode == 0
-  out = run_module("experiments.evaluate", "--workdir", str(tmp_path), "--metrics=plane_topology",
-                   "--noprogress", "--noplots")
+  # The run and the evaluation in one interpreter (evaluate reads only the workdir); the refusal
+  # below is a fresh process, so that its stderr is the whole of what a user sees.
+  trained, out = run_modules([["experiments.relu_vs_leaky", *args],
+                              ["experiments.evaluate", "--workdir", str(tmp_path), "--metrics=plane_topology",
+                               "--noprogress", "--noplots"]])
+  assert trained.returncode == 0, trained.stderr[-2000:]
   assert out.returncode == 0, out.stderr[-2000:]
   assert "1 units resumed from disk" in out.stdout and "[1/1]" not in out.stdout.split("measuring")[-1]
   results = pd.read_csv(tmp_path / "results.csv")
