@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import run_module
+from helpers import run_module, run_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,8 +49,10 @@ def test_workdir_of_another_config_is_refused(tmp_path):
           str(tmp_path), "--noprogress", "--noplots", "--config.data.names=('rings',)",
           "--config.optim.num_steps=20", "--config.optim.eval_every_steps=10",
           "--config.eval.checkpoint_steps=()", "--config.eval.grid_resolution=24"]
-  assert run(*base, "--config.model.activations=('relu',)").returncode == 0
-  out = run(*base, "--config.model.activations=('tanh',)")
+  # Both in one interpreter: the refusal reads the config stored in the workdir, nothing in memory.
+  first, out = run_modules([[*base, "--config.model.activations=('relu',)"],
+                            [*base, "--config.model.activations=('tanh',)"]])
+  assert first.returncode == 0, first.stderr[-2000:]
   assert out.returncode == 2 and "--overwrite" in out.stderr
 
 
@@ -173,10 +175,13 @@ def test_throwaway_hypothesis_is_discovered_run_and_reported(tmp_path):
   folder = tmp_path / "mine"
   folder.mkdir()
   (folder / "throwaway_claim.py").write_text(THROWAWAY)
-  listed = run("experiments.hypothesis", "--list", "--hypotheses_dir", str(folder), timeout=120)
+  # Both commands in one interpreter (discovery keeps nothing between calls: each needs its own
+  # --hypotheses_dir).
+  listed, out = run_modules([
+      ["experiments.hypothesis", "--list", "--hypotheses_dir", str(folder)],
+      ["experiments.hypothesis", "--hypothesis", "throwaway_claim", "--hypotheses_dir", str(folder),
+       "--workdir", str(tmp_path / "run"), "--quick", "--noprogress"]])
   assert listed.returncode == 0 and "throwaway_claim [relu_vs_leaky]: Throwaway" in listed.stdout
-  out = run("experiments.hypothesis", "--hypothesis", "throwaway_claim", "--hypotheses_dir", str(folder),
-            "--workdir", str(tmp_path / "run"), "--quick", "--noprogress")
   assert out.returncode == 0, out.stderr
   results = pd.read_csv(tmp_path / "run" / "results.csv")
   # Exactly the two arms on the hypothesis' grid, paired over its seeds.
