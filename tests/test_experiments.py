@@ -112,13 +112,27 @@ def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
   return frame.drop(columns=timing).sort_values(["unit", "model_index"]).reset_index(drop=True)
 
 
+# Units long enough (seconds each, even with a warm compilation cache) that the signal always lands
+# while the sweep still runs.
+LONG = ("--config.optim.num_steps=3000", "--config.optim.eval_every_steps=500",
+        "--config.eval.checkpoint_steps=()")
+
+
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
-  workdir = tmp_path_factory.mktemp("uninterrupted")
-  out = run("experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick", "--workdir",
-            str(workdir), "--noprogress", "--noplots")
-  assert out.returncode == 0, out.stderr
-  return pd.read_csv(workdir / "results.csv")
+def references(tmp_path_factory):
+  """The results tables of the uninterrupted quick sweep and of the LONG one, both computed in one
+  interpreter (one import of jax and the library instead of two)."""
+  workdirs = [tmp_path_factory.mktemp("uninterrupted"), tmp_path_factory.mktemp("long_uninterrupted")]
+  outs = run_modules([[a.format(workdir=w) for a in _sweep_command(extra)[2:]]
+                      for w, extra in zip(workdirs, ((), LONG))])
+  for out in outs:
+    assert out.returncode == 0, out.stderr
+  return [pd.read_csv(w / "results.csv") for w in workdirs]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(references):
+  return references[0]
 
 
 def test_killed_sweep_resumes_to_identical_results(tmp_path, uninterrupted):
@@ -127,19 +141,9 @@ def test_killed_sweep_resumes_to_identical_results(tmp_path, uninterrupted):
   pd.testing.assert_frame_equal(_comparable(resumed), _comparable(uninterrupted), check_exact=True)
 
 
-# Units long enough (seconds each, even with a warm compilation cache) that the signal always lands
-# while the sweep still runs.
-LONG = ("--config.optim.num_steps=3000", "--config.optim.eval_every_steps=500",
-        "--config.eval.checkpoint_steps=()")
-
-
 @pytest.fixture(scope="module")
-def long_uninterrupted(tmp_path_factory):
-  workdir = tmp_path_factory.mktemp("long_uninterrupted")
-  out = run("experiments.relu_vs_leaky", "--config", "configs/relu_vs_leaky.py:quick", "--workdir",
-            str(workdir), "--noprogress", "--noplots", *LONG)
-  assert out.returncode == 0, out.stderr
-  return pd.read_csv(workdir / "results.csv")
+def long_uninterrupted(references):
+  return references[1]
 
 
 def test_interrupted_sweep_says_how_to_resume_and_resumes_to_identical_results(tmp_path, long_uninterrupted):
