@@ -1,19 +1,15 @@
-"""Tests of the linear_regions study: checkpoints, chords, fits, validation, and the quick run."""
-
-import json
+"""Tests of the linear_regions study: checkpoints, chords, fits, validation, and the command; its quick
+run's checks are in tests/test_studies_quick.py, which makes that run."""
 
 import jax
 import numpy as np
-import pandas as pd
 import pytest
 
 from configs.linear_regions import get_config
 from research.activations import leaky_family, parse_activation
-from research.models import ModelSpec, dense_weights, init_model
-from research import studies
+from research.models import ModelSpec, init_model
 from research.metrics.line_density import random_chords
 from research.studies import linear_regions as L
-from research.study import run_study
 from research.model_batch import ModelBatch
 from research.train import TrainSpec, train_models
 from research.validation import ConfigError
@@ -107,91 +103,10 @@ def test_default_and_quick_configs_are_valid():
   L.validate(get_config("quick"))
 
 
-# ----------------------------------------------------------------------------- the quick run
+# ----------------------------------------------------------------------------- the command
 
 def _run(*args, timeout=600):
   return run_module("experiments.linear_regions", *args, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def quick(quick_runs):
-  # The quick run tests/test_studies_quick.py checks too (one per test process, on one device):
-  # nothing here depends on the device count.
-  workdir, out = quick_runs["linear_regions"]
-  assert out.returncode == 0, out.stderr[-3000:]
-  return workdir, out
-
-
-def test_quick_run_writes_table_report_and_figures(quick):
-  workdir, out = quick
-  c = get_config("quick")
-  results = pd.read_csv(workdir / "regions.csv")
-  models = len(c.model.activations) * c.num_seeds
-  steps = {*c.eval.checkpoint_steps, c.optim.num_steps}
-  assert len(results) == len(c.model.neurons) * len(c.model.depths) * models * len(steps)
-  assert set(results["step"]) == steps
-  assert results[["density", "num_regions", "test_acc"]].notna().all().all()
-  assert (results["width"] * results["depth"] == results["neurons"]).all()
-  html = (workdir / "report.html").read_text()
-  assert html.count("data:image/png;base64,") == 3
-  for name in ("density_vs_neurons", "regions_vs_neurons", "relu_vs_leaky"):
-    assert (workdir / "figures" / f"{name}.png").stat().st_size > 20_000
-  report = (workdir / "report.md").read_text()
-  for fragment in ("**Question.**", "## Slopes of the density", "leaky02_changes_region_density",
-                   "Verdict rule", "## Caveats", "## Summary", "this run took"):
-    assert fragment in report
-  assert (workdir / "slopes.csv").exists() and "all units ok" in out.stdout
-
-
-def test_quick_run_trains(quick):
-  results = pd.read_csv(quick[0] / "regions.csv")
-  acc = results.groupby("step")["train_acc"].mean()
-  assert acc.iloc[-1] > acc.iloc[0] + 0.05  # the checkpoints see training happen
-
-
-def test_relu_and_leaky_share_one_hidden_layer_regions_at_init(quick):
-  # Same seed = same initial weights; with one hidden layer the breakpoints are the same lines.
-  results = pd.read_csv(quick[0] / "regions.csv")
-  init = results[(results["step"] == 0) & (results["depth"] == 1)]
-  by_act = {a: g.sort_values(["neurons", "seed"]) for a, g in init.groupby("activation")}
-  relu = by_act.pop("relu")
-  for leaky in by_act.values():
-    np.testing.assert_array_equal(leaky["num_regions"].to_numpy(), relu["num_regions"].to_numpy())
-    np.testing.assert_array_equal(leaky["density"].to_numpy(), relu["density"].to_numpy())
-
-
-def _independent_regions_on_chord(kernels, biases, slope, p0, p1, samples=50_001):
-  """Regions along p0 -> p1 from sign changes of every unit on a fine sampling (plain numpy)."""
-  t = np.linspace(0.0, 1.0, samples)[:, None]
-  a = p0 + t * (p1 - p0)
-  signs = []
-  for w, b in zip(kernels[:-1], biases[:-1]):
-    z = a @ w + b
-    signs.append(z >= 0)
-    a = np.where(z >= 0, z, slope * z)
-  pattern = np.concatenate(signs, 1)
-  return 1 + int(np.any(pattern[1:] != pattern[:-1], axis=1).sum())
-
-
-def test_quick_run_densities_at_init_match_an_independent_sampling(quick):
-  # Step 0 is the engine's init, rebuilt here from each model's seed alone; its regions along the
-  # study's chords, counted by sign changes on a fine sampling, must give the table's density.
-  workdir, _ = quick
-  c = get_config("quick")
-  results = pd.read_csv(workdir / "regions.csv")
-  lines = pd.read_csv(workdir / "lines.csv")
-  p0, p1 = lines[["x0", "y0"]].to_numpy(), lines[["x1", "y1"]].to_numpy()
-  checked = 0
-  for _, row in results[results["step"] == 0].iterrows():
-    act = parse_activation(row["activation"])
-    spec = ModelSpec(2, (int(row["width"]),) * int(row["depth"]), 2, act, c.model.init)
-    params, _ = init_model(spec, np.uint32(c.seed * 100_003 + int(row["seed"])), np.float32(act.slope))
-    kernels, biases = [[np.asarray(a, np.float64) for a in part] for part in dense_weights(params)]
-    counts = np.array([_independent_regions_on_chord(kernels, biases, act.slope, a, b) for a, b in zip(p0, p1)])
-    assert row["density"] == pytest.approx(np.mean((counts - 1) / lines["length"].to_numpy()), rel=1e-9)
-    assert row["regions_per_line"] == pytest.approx(counts.mean(), rel=1e-12)
-    checked += 1
-  assert checked == 24
 
 
 def test_bad_flag_value_exits_2_with_one_line_before_any_work(tmp_path):
@@ -201,14 +116,3 @@ def test_bad_flag_value_exits_2_with_one_line_before_any_work(tmp_path):
   lines = [l for l in out.stderr.splitlines() if l.strip()]
   assert len(lines) == 1 and "model.neurons" in lines[0] and "divisible" in lines[0], out.stderr
   assert not (tmp_path / "units").exists()
-
-
-def test_rerun_resumes_every_unit_with_the_same_rows(quick):
-  # In process: a resumed run trains nothing, so it needs no compilation.
-  workdir, _ = quick
-  before = pd.read_csv(workdir / "regions.csv")
-  c = get_config("quick")
-  outcome = run_study(studies.get_study("linear_regions"), c, workdir, draw=False, progress=False)
-  assert outcome.ok
-  pd.testing.assert_frame_equal(pd.read_csv(workdir / "regions.csv"), before)
-  assert json.loads((workdir / "config.json").read_text())["config"]["study"] == "linear_regions"
