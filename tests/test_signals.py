@@ -39,7 +39,9 @@ def test_a_signal_swallowed_in_a_destructor_still_ends_the_run(sig, status, caps
   assert e.value.code == status
   err = capsys.readouterr().err
   assert "run the same command again to resume" in err
-  assert swallowed == [KeyboardInterrupt if sig == signal.SIGINT else _signals.Terminated]
+  # Swallowed at least once (in __del__; a re-raise can land in another destructor or gc callback,
+  # jax registers one, and is raised again until caught).
+  assert swallowed and set(swallowed) == {KeyboardInterrupt if sig == signal.SIGINT else _signals.Terminated}
   assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # nothing left armed
 
 
