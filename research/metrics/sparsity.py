@@ -8,6 +8,8 @@ it also means no gradient).
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from flax import nnx
@@ -81,6 +83,9 @@ def born_dead_closed_form(width: int, depth: int) -> float:
   return 1.0 - (1.0 - 2.0 ** -width) ** depth
 
 
+# Jitted: eagerly, every op of the vmapped init and forward pass dispatched (and compiled) alone
+# (tests/test_sparsity.py's domain test: 12.5 s eager, 9.7 s jitted, on 2 cores).
+@functools.partial(jax.jit, static_argnames=("width", "depth", "init", "num_inits", "in_dim"))
 def born_dead_probability(width: int, depth: int, init: str, points: jax.Array,
                           num_inits: int, key: jax.Array, in_dim: int | None = None) -> jax.Array:
   """Fraction of `num_inits` random ReLU networks (one vmapped call) with a dead layer on `points`.
