@@ -26,6 +26,7 @@ def _main(args):
   try:
     config = study_config(args.flags.config, args.overrides, "benchmark")
     check_resources(config)
+    benchmark.check_config(config)
   except (ValueError, TypeError, KeyError, AttributeError) as e:
     usage_error(e if isinstance(e, ValueError) else f"invalid config ({type(e).__name__}: {e})")
   # Also sets the CPU device count (--cpu_devices, one per core by default) before JAX starts.

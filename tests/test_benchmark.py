@@ -152,3 +152,14 @@ def test_unknown_batched_variant_is_refused_with_the_valid_ones():
     pytest.skip("torch is not installed (the optional benchmark extra)")
   with pytest.raises(ValueError, match="'bmm_compile' unknown; valid: bmm, vmap, bmm\\+compile"):
     batched_peer.TorchBatched(0.01, "bmm_compile")
+
+
+@pytest.mark.parametrize("field,value", [("region_reference_models", 0), ("region_workers", -1),
+                                         ("region_count_models", 0), ("models", 0)])
+def test_bad_evaluation_counts_are_refused_naming_the_field(field, value):
+  from research.validation import ConfigError
+  c = get_config("quick")
+  c.evaluation[field] = value
+  with pytest.raises(ConfigError, match=f"config.evaluation.{field} = {value}"):
+    benchmark.check_config(c)
+  benchmark.check_config(get_config())  # the defaults pass

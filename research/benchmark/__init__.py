@@ -46,6 +46,16 @@ from research.benchmark.workloads import workload_from_config
 from research.store import atomic_write_csv, atomic_write_json, atomic_write_text
 
 
+def check_config(config: ml_collections.ConfigDict) -> None:
+  """The evaluation section's counts, checked before anything runs (ConfigError, one line)."""
+  from research.validation import check_int
+  e = config.evaluation
+  check_int("evaluation.models", e.models, 1)
+  for field, low in (("region_models", 1), ("region_repetitions", 1), ("region_count_models", 1),
+                     ("region_workers", 0), ("region_reference_models", 1)):
+    check_int(f"evaluation.{field}", e[field], low)
+
+
 def main(config: ml_collections.ConfigDict, workdir: str) -> int:
   """Runs every section of the config, writes the table to `workdir`, prints a summary."""
   start = time.perf_counter()
