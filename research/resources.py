@@ -173,8 +173,9 @@ def format_seconds(s: float) -> str:
 
 
 def describe(e: Estimate) -> str:
-  if not e.num_models:
-    return f"peak {format_bytes(e.peak_bytes)} (no sweep)"
+  if not e.num_models:  # a study of its own computations (theorems, ...): not modelled here
+    return (f"peak {format_bytes(e.peak_bytes)} (no sweep)" if e.peak_bytes else
+            "no sweep: its memory and time are not estimated")
   return (f"about {e.num_models:,} models x {e.num_steps:,} steps, peak {format_bytes(e.peak_bytes)}, "
           f"roughly {format_seconds(e.seconds_estimate)} of training on this machine")
 
