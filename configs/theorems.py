@@ -17,7 +17,8 @@ All networks are random initialisations (He-normal weights, N(0, bias_std^2) bia
 Default: 6 plane cells x 1000 nets, 2 x 3 x 10^6 stable-unit draws, 288 region counts, 4 x 1000
 linked-ring nets; measured 9.5 min end to end (568 s: plane 364 s, stable 26 s, growth 8 s,
 linking about 165 s) on 2 CPU cores shared with other jobs at load average 7-15, and 275 s (4.6
-min) at load average 3-4 (one other study's run on the same 2 cores), with the same results.
+min) at load average 3-4 (one other study's run on the same 2 cores), and 90 s on 2 idle cores
+(2026-12-02), each with the same results.
 Result of that run: no counterexample for LeakyReLU 0.2 (Nguyen, Johnson) or ReLU (Johnson) in
 6,000 exact counts; ReLU 2-2-2-1 nets have a disconnected region in 27 of 1000; tanh 2-2-2-1 in 5
 of 1000 on every grid (candidates: tanh may be outside Nguyen et al.'s class, see the report);
