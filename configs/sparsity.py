@@ -12,8 +12,8 @@ collapse, rank and class separation (`probes` family, research/metrics/layer_pro
 model: does a sparser network have more separable layers (Spearman correlation, in the report)?
 
 Default: 2 data sets x 4 activations x 30 seeds = 240 models of 5 hidden layers of width 16:
-measured 359 s end to end on 2 CPU cores shared with two other runs (load average 5). Result of
-that run: ReLU left 2.4 percentage points more pairs inactive than LeakyReLU(0.01) on spirals
+measured 46 s end to end on 2 idle CPU cores (2026-12-02) and 359 s on cores shared with two
+other runs (load average 5), with the same results: ReLU left 2.4 percentage points more pairs inactive than LeakyReLU(0.01) on spirals
 ([-0.1, 5.1], n = 30) and 1.4 on rings ([0.0, 3.5]): relu_sparser REFUTED (on rings the claimed 5
 points are excluded); the last hidden layer is not more separable (REFUTED). At 10 seeds (30 s on
 idle cores, an earlier version) the result was: ReLU left 4.8 percentage points more (unit, point) pairs inactive than
