@@ -26,8 +26,8 @@ Columns to read: plane_components_c0/c1 and plane_excess_c0/c1 (whole plane, exa
 (decision-region topology on the grid in the box), topology_match (equals the truth's: inner disk
 1 component, outer ring 1 component with 1 hole), test_loss, test_acc.
 Default: 2 data sets x 4 activations x 3 widths x 2 depths x 30 seeds = 1,440 small models:
-measured 487 s end to end on 2 CPU cores shared with another study's run (load average 1-4); at
-16 seeds it was 148 s of training and evaluation on idle cores.
+measured 231 s end to end on 2 idle CPU cores (2026-12-02; 487 s shared with another study's
+run, load average 1-4), the same results both times; at 16 seeds it was 148 s of training and evaluation on idle cores.
 """
 
 import ml_collections
