@@ -14,8 +14,8 @@ Expected (Hanin & Rolnick, ICML/NeurIPS 2019): density grows about linearly with
 of neurons (slope about 1 on log-log axes) and not exponentially with depth, at init and after
 training; LeakyReLU cuts the input where ReLU does.
 Default: 4 totals x 5 depths x 3 activations x 30 seeds = 1,800 models at 3 checkpoints (5,400
-rows); measured 467 s end to end at 30 seeds on 2 CPU cores shared with the test suite (load
-average 3); at 8 seeds: 3 min end to end on 2 idle CPU cores with one device per core and models in
+rows); measured 207 s end to end at 30 seeds on 2 idle CPU cores (2026-12-02) and 467 s on cores
+shared with the test suite (load average 3), the same results; at 8 seeds: 3 min end to end on 2 idle CPU cores with one device per core and models in
 cache-sized groups, 433 s in the previous version's run with the cores shared by two other jobs
 (earlier: 7 min 35 s and 8 min 3 s at load average 5 to 8, about
 200 s of it training and 200 s exact 2-D enumeration).
