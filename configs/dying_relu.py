@@ -13,8 +13,9 @@ Part (b), the rest of the config (a sweep config, as in configs/relu_vs_leaky.py
 trained on spirals and rings over widths x learning rates; dead-unit fraction and test accuracy.
 
 Default: 10 widths x 7 depths x 2 inits x 4000 networks (a), and 2 data sets x 2 activations x
-6 widths x 3 learning rates x 30 seeds = 2,160 models of 1000 Adam steps (b). Measured 877 s end to
-end at 30 seeds on 2 CPU cores shared with two other runs (load average 3-5): born dead and the
+6 widths x 3 learning rates x 30 seeds = 2,160 models of 1000 Adam steps (b). Measured 157 s end to
+end at 30 seeds on 2 idle CPU cores (2026-12-02; 877 s shared with two other runs, load average
+3-5), the same results both times: born dead and the
 trained fractions as below, dead_relu_hurts_narrow_nets INCONCLUSIVE (SUPPORTED in 4 of 6 cells),
 relu_loses_accuracy_when_wide REFUTED. At 10 seeds: 1.7 minutes end to end on 2 idle CPU cores (one device per core, models in cache-sized groups; 62 s for (b)); an
 earlier version took 6.3 minutes at load average 7. Result of that run: born dead at depth

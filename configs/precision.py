@@ -21,8 +21,8 @@ spirals (test accuracy 0.991 and 0.982) and rings (1.000), so a precision that h
 has room to show; at width 4 spirals are not separated by any activation.
 Default: 2 data sets x 4 activations x 3 precisions x 30 seeds = 720 models, 18 compiled units.
 bfloat16 is emulated on this CPU: its units trained 2-4x slower than float32 in the pilot.
-Measured: 693 s end to end (689 s sweep) on 2 CPU cores at load average 8-9 (other engineers'
-tests running), so an upper bound; the 5-minute goal is not shown at that load.
+Measured: 57 s end to end on 2 idle CPU cores (2026-12-02, the same results) and 693 s (689 s
+sweep) at load average 8-9 (other engineers' tests running).
 Results (30 pairs per cell): float64 and float32 separate alike (spirals test accuracy tanh 0.992 /
 0.992, sigmoid 0.973 / 0.975; rings 1.000 everywhere): `smooth_separates_by_rounding` REFUTED
 (float32 - float64: tanh spirals +0.00007 [-0.00007, 0.0002], sigmoid spirals +0.0023 [-0.002,

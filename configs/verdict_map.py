@@ -14,7 +14,8 @@ over the whole map of that claim. The effect-size map marks the cells whose verd
 the base setting's.
 
 Default: 9 settings x 2 data sets x 2 activations x 3 widths x 30 seeds = 3,240 models: measured
-620 s end to end on 2 CPU cores shared with another study's run (load average 5); a rerun of the
+108 s end to end on 2 idle CPU cores (2026-12-02, same results) and 620 s on cores shared with
+another study's run (load average 5); a rerun of the
 finished run takes 14 s. Result of that run: relu_separates_better is SUPPORTED in none of its
 54 cells and REFUTED in 38 (ReLU is behind by up to 16 min_effects at widths 2 and 4, equal at
 16); dead_relu_hurts_narrow_nets is SUPPORTED in 7 of 36 cells (rings width 2 in most settings,
