@@ -52,8 +52,9 @@ Measured (this version, 2 CPU cores shared with other jobs, load average 7-16, s
 At ReLU's rate (6 of 14 seeds, 0.43) 88 seeds give >= 30 fitting nets per activation with
 probability about 0.96 (expected ~38 ReLU, ~44 LeakyReLU(0.2), ~73 LeakyReLU(0.01), 88 tanh), about
 38 ReLU/tanh pairs and about 19 ReLU/LeakyReLU(0.2) pairs.
-The default, measured: 2,857 s (48 min) end to end on 2 CPU cores shared with other studies' runs
-(load average 4-5), 2,846 s of it training and Betti numbers; not minutes. Fitted and kept: ReLU
+The default, measured: 630 s (10.5 min) end to end on 2 idle CPU cores (2026-12-02, the same
+kept runs and verdicts), and 2,857 s (48 min) on cores shared with other studies' runs (load
+average 4-5), 2,846 s of it training and Betti numbers. Fitted and kept: ReLU
 37 of 88, LeakyReLU(0.2) 35, LeakyReLU(0.01) 68, tanh 62. Summed Betti numbers per hidden layer
 (betti_total_mean): ReLU 8.4, LeakyReLU(0.2) 10.5, LeakyReLU(0.01) 8.6, tanh 13.8 (19 at the
 input); reached (1, 0) for both classes by layer 9: 11/37, 3/35, 15/68, 0/62. Verdicts:
