@@ -11,7 +11,7 @@ Widths are kept small (4 and 16): at width 64 every activation reaches the noise
 data sets (measured: 0.994 test accuracy on spirals for all of them), which hides any difference.
 Default: 4 data sets x 5 activations x 2 widths x 2 depths x 30 seeds = 2,400 models: measured
 114 s of training and evaluation, 140 s with figures and report, in a fresh-clone `make demo` on 2
-idle CPU cores (2026-12-02, warm compilation cache; 362 s and 414 s with two other studies' runs
+idle CPU cores (2026-12-02, warm compilation cache; 124 s and 151 s in a second idle run; 362 s and 414 s with two other studies' runs
 on the same cores). The weights saved at 8 checkpoints for the views (research/views: the boundary
 through training, hidden units, explorer in <workdir>/views/) add about a fifth to the CPU time of
 training and evaluation (measured on the spirals quarter of the run: 67 s instead of 57 s).
