@@ -69,24 +69,23 @@ def evaluation_rows(res: dict, workload: str) -> list[dict]:
                      f"{g['patterns_mean']:,.0f} patterns, agreement {g['agreement_mean']:.3f} on average; "
                      f"{g['seconds_per_model']:.3f} s per model; GFLOP/s of the forward matmuls "
                      f"against the sgemm measured in the same repetitions"))]
-  if r:
-    rows.append(dict(base, implementation="exact regions, per model", models=r["models"],
-                     reps=r["repetitions"], median=r["regions_per_cpu_s_median"],
-                     min=r["regions_per_cpu_s_min"], max=r["regions_per_cpu_s_max"], unit="regions/CPU-s",
-                     cores_used=1.0, warmup_s=float("nan"), compile_s=0.0,
-                     note=(f"edge subdivision, one BLAS thread; {r['regions_mean']:,.0f} regions on average "
-                           f"[{r['regions_min']:,}-{r['regions_max']:,}] (the grid sees "
-                           f"{r['grid_patterns_mean']:,.0f}), {r['count_cpu_s_median'] * 1e3:.0f} ms CPU "
-                           f"each, {r['fallbacks']} fell back to enumerate_regions; {r['reference_models']} "
-                           f"checked against enumerate_regions (same count and patterns; it is "
-                           f"{r['reference_speedup']:.0f}x slower)")))
-    rows.append(dict(base, implementation=f"exact regions, {r['count_models']:,} models", models=r["count_models"],
-                     reps=1, median=r["pool_wall_s"], min=r["pool_wall_s"], max=r["pool_wall_s"], unit="s",
-                     cores_used=r["pool_cores_used"], warmup_s=r["pool_start_s"], compile_s=0.0,
-                     note=(f"{r['workers']} processes; {r['pool_models_per_s']:,.0f} models/s, "
-                           f"{r['pool_regions_per_s']:,.0f} regions/s" +
-                           (f"; cycling the {r['models']} distinct models" if r["cycled"] else "") +
-                           f"; warmup_s: the pool's start; load {r['load_before']:.1f}-{r['load_after']:.1f}")))
+  rows.append(dict(base, implementation="exact regions, per model", models=r["models"],
+                   reps=r["repetitions"], median=r["regions_per_cpu_s_median"],
+                   min=r["regions_per_cpu_s_min"], max=r["regions_per_cpu_s_max"], unit="regions/CPU-s",
+                   cores_used=1.0, warmup_s=float("nan"), compile_s=0.0,
+                   note=(f"edge subdivision, one BLAS thread; {r['regions_mean']:,.0f} regions on average "
+                         f"[{r['regions_min']:,}-{r['regions_max']:,}] (the grid sees "
+                         f"{r['grid_patterns_mean']:,.0f}), {r['count_cpu_s_median'] * 1e3:.0f} ms CPU "
+                         f"each, {r['fallbacks']} fell back to enumerate_regions; {r['reference_models']} "
+                         f"checked against enumerate_regions (same count and patterns; it is "
+                         f"{r['reference_speedup']:.0f}x slower)")))
+  rows.append(dict(base, implementation=f"exact regions, {r['count_models']:,} models", models=r["count_models"],
+                   reps=1, median=r["pool_wall_s"], min=r["pool_wall_s"], max=r["pool_wall_s"], unit="s",
+                   cores_used=r["pool_cores_used"], warmup_s=r["pool_start_s"], compile_s=0.0,
+                   note=(f"{r['workers']} processes; {r['pool_models_per_s']:,.0f} models/s, "
+                         f"{r['pool_regions_per_s']:,.0f} regions/s" +
+                         (f"; cycling the {r['models']} distinct models" if r["cycled"] else "") +
+                         f"; warmup_s: the pool's start; load {r['load_before']:.1f}-{r['load_after']:.1f}")))
   return rows
 
 
@@ -105,10 +104,9 @@ def targets(results: dict[str, dict]) -> list[dict]:
     out.append(dict(target=text, value=value, goal=goal, at_most=at_most,
                     met=bool(value <= goal if at_most else value >= goal)))
 
-  impl = lambda name, field: lambda res: res["impls"][name][field]
   ratio = lambda res: res["impls"]["engine"]["median"] / res["impls"]["torch loop"]["median"]
   peer = lambda res: res["impls"]["engine"]["median"] / res["impls"]["torch batched"]["median"]
-  pct = impl("engine", "ceiling_pct")
+  pct = lambda res: res["impls"]["engine"]["ceiling_pct"]
   # Issue 6's targets against the sequential loop, then issue 14's against the batched peer.
   add("small", "W-small: engine / sequential torch (model-steps/s)", ratio, 50)
   add("mid", "W-mid: engine / sequential torch (model-steps/s)", ratio, 4)
@@ -168,9 +166,8 @@ def summary(frame: pd.DataFrame, report: dict) -> str:
       share = "" if np.isnan(r["gflops"]) else (
           f", {r['gflops']:.1f} GFLOP/s ({r['ceiling_pct']:.0f}% of {r['ceiling']:.0f}), "
           f"{r['cores_used']:.1f} cores")
-      num = (lambda v: f"{v:,.0f}") if r["median"] >= 100 else (lambda v: f"{v:.2f}")
-      lines.append(f"{r['workload']:8s} {r['implementation']}: {num(r['median'])} {r['unit']} "
-                   f"[{num(r['min'])}-{num(r['max'])}] ({r['models']} models){share}")
+      lines.append(f"{r['workload']:8s} {r['implementation']}: {_number(r['median'])} {r['unit']} "
+                   f"[{_number(r['min'])}-{_number(r['max'])}] ({r['models']} models){share}")
   mem = report.get("memory")
   if mem:
     lines.append(f"memory: {mem['models']:,} models in {mem['chunks']} chunks of {mem['models_per_chunk']} "
