@@ -1,6 +1,6 @@
 """Every study in the registry through the one runner (research/study.py): each `:quick` config
 end to end, with the tables equal to those written before the move onto the runner
-(tests/golden), and a throwaway study in a temp folder discovered, run, reported and listed.
+(tests/golden/PLATFORM), and a throwaway study in a temp folder discovered, run, reported and listed.
 This file checks the quick runs of study_runs.FIRST_FILE; tests/test_studies_quick.py the others
 (two files, so that the two test workers run quick runs side by side)."""
 
