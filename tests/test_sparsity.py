@@ -110,3 +110,36 @@ def test_tiled_sparsity_partials_match_the_whole():
   np.testing.assert_array_equal(sparsity.fraction_of_pairs(counts, (300, 180)), sparsity.inactive_fraction(z))
   units = [a & b for a, b in zip(*(sparsity.inactive_units(h) for h in halves))]
   np.testing.assert_array_equal(sparsity.dead_fraction(units), sparsity.dead_units(z))
+
+
+@pytest.mark.parametrize("num_breakpoints", [1, 3, 5])  # 1, 2 and 3 bits per unit
+def test_pattern_words_keep_every_piece_index_apart(num_breakpoints):
+  # Values exactly on the breakpoints and NaN included: the words must tell apart exactly the rows
+  # whose piece indices (searchsorted right, NaN in piece 0 as z >= t is False) differ, for bit
+  # widths that do and do not divide the 16-bit half words, and unit counts around word sizes.
+  rng = np.random.default_rng(num_breakpoints)
+  breakpoints = tuple(float(t) for t in np.sort(rng.choice(np.arange(-4, 5), num_breakpoints, replace=False)))
+  pieces = np.array([breakpoints[0] - 1, *breakpoints], np.float32)  # one value in each piece
+  layers = (1, 5, 16, 17, 33, 70)  # units per layer, around the word sizes
+  units = sum(layers)
+  # Random rows, and every single-unit change of a few of them to every other piece: packing
+  # that let two units share a bit would merge some of those.
+  choices = np.array([*breakpoints, *rng.normal(0, 3, 6), np.nan], np.float32)
+  rows = [rng.choice(choices, (40, units))]
+  for base in rows[0][:3]:
+    changed = np.repeat(base[None], units * len(pieces), 0)
+    changed[np.arange(len(changed)), np.repeat(np.arange(units), len(pieces))] = np.tile(pieces, units)
+    rows.append(changed)
+  rows = np.concatenate(rows)
+  rows = rows[rng.permutation(len(rows))]
+  piece = np.where(np.isnan(rows), 0, np.searchsorted(np.array(breakpoints), rows, side="right"))
+  want = len(np.unique(piece, axis=0))
+  pre = tuple(jnp.asarray(z) for z in np.split(rows, np.cumsum(layers)[:-1], axis=1))
+  assert int(AP.count_patterns(pre, breakpoints)) == want, breakpoints
+
+
+def test_inactive_counts_and_units_on_zeros_and_nan():
+  z = np.array([[0.0, -1.0, 2.0, np.nan], [-0.0, -3.0, 0.0, -1.0], [-2.0, 0.5, 0.0, -1.0]], np.float32)
+  np.testing.assert_array_equal(sparsity.inactive_counts((jnp.asarray(z),)), [np.sum(z <= 0)])
+  np.testing.assert_array_equal(sparsity.inactive_units((jnp.asarray(z),))[0], np.all(z <= 0, axis=0))
+  assert sparsity.inactive_units((jnp.zeros((0, 3)),))[0].tolist() == [True] * 3  # all() of nothing

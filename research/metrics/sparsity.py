@@ -23,8 +23,11 @@ def inactive_counts(pre: tuple[jax.Array, ...]) -> jax.Array:
 
   Counts add up over disjoint sets of points, so a pass over a grid in tiles sums them.
   """
-  # On z.T, the model's own feature-major layout (see activation_patterns.pattern_words).
-  return jnp.stack([jnp.sum(z.T <= 0, dtype=jnp.int32) for z in pre])
+  # On z.T, the model's own feature-major layout (see activation_patterns.pattern_words); a
+  # select rather than the comparison summed as a number, which XLA does not vectorise on AVX2
+  # (a 2-64-64-64 model's forward pass with the count on a 1024^2 grid: 0.88 s summing the
+  # comparison, 0.22 s with the select, 0.19-0.25 s the forward pass alone; AMD EPYC).
+  return jnp.stack([jnp.sum(jnp.where(z.T <= 0, 1, 0), dtype=jnp.int32) for z in pre])
 
 
 def inactive_units(pre: tuple[jax.Array, ...]) -> tuple[jax.Array, ...]:
@@ -32,7 +35,9 @@ def inactive_units(pre: tuple[jax.Array, ...]) -> tuple[jax.Array, ...]:
 
   Over disjoint sets of points these combine with logical AND (the tiles of a grid pass).
   """
-  return tuple(jnp.all(z.T <= 0, axis=1) for z in pre)
+  # The largest value <= 0 (a NaN propagates and fails the test, as in all(z <= 0)): a max
+  # vectorises where an all() over comparisons does not (see inactive_counts).
+  return tuple(jnp.max(z.T, axis=1, initial=-jnp.inf) <= 0 for z in pre)  # no points: True
 
 
 def inactive_fraction(pre: tuple[jax.Array, ...]) -> jax.Array:
