@@ -105,7 +105,8 @@ def accuracy_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]
     if not np.all((y == 0) | (y == 1)):
       raise ValueError("binary logits need labels in {0, 1}")
     pred = (z > 0).astype(np.int64)
-    ce = np.logaddexp(0.0, z) - y * z  # -log sigmoid(z) for y = 1, -log(1 - sigmoid(z)) for y = 0
+    with np.errstate(invalid="ignore"):  # a diverged model's NaN logits: a NaN loss, recorded as such
+      ce = np.logaddexp(0.0, z) - y * z  # -log sigmoid(z) for y = 1, -log(1 - sigmoid(z)) for y = 0
   elif z.ndim == 2:
     if y.min(initial=0) < 0 or y.max(initial=0) >= z.shape[1]:
       raise ValueError(f"labels must be in [0, {z.shape[1]}) for {z.shape[1]} logits")
