@@ -187,9 +187,10 @@ def run(main: Callable[[Args], None], argv: list[str] | None, define: Callable[[
 
 
 def setup_jax(f: flags.FlagValues) -> None:
-  """Compilation cache and CPU devices: after every check, before anything touches a device."""
-  from research import jax_setup
+  """Compilation cache, CPU devices and malloc: after every check, before anything touches a device."""
+  from research import jax_setup, process_memory
   jax_setup.setup(cpu_devices=jax_setup.parse_cpu_devices(f.cpu_devices))
+  process_memory.reuse_freed_memory()  # the exact region counts: research/process_memory.py
 
 
 def check_workdir(path: str, flag: str = "workdir") -> None:

@@ -35,6 +35,7 @@ from typing import Sequence
 import numpy as np
 import threadpoolctl
 
+from research import process_memory
 from research.metrics import edge_subdivision, regions
 
 
@@ -81,6 +82,7 @@ def _init_worker(models: list[RegionModel], domain: np.ndarray):
   # One BLAS thread per process: the pool is the parallelism (two threads per worker on two cores
   # would double the CPU seconds of the layer products for no wall time).
   _WORKER.update(models=models, domain=domain, blas=threadpoolctl.threadpool_limits(1))
+  process_memory.reuse_freed_memory()  # as the measuring process (the entry point) does
 
 
 def _count_in_worker(index: int) -> tuple[int, float]:
@@ -114,6 +116,7 @@ def run_region_counting(models: Sequence[RegionModel], domain, *, count_models: 
   domain = np.asarray(domain, np.float64)
   workers = workers or os.cpu_count() or 1
   load_before = os.getloadavg()[0]
+  process_memory.reuse_freed_memory()  # the workers do the same: both measure the same allocator
 
   # (a) One model at a time in this process, one BLAS thread.
   counts, fallbacks, cpu_s = [], [], []
