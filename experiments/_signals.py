@@ -9,7 +9,8 @@ garbage-collector callback or a __del__ (JAX runs one after collections), Python
 "Exception ignored in ..." and carries on, and the interrupt would be lost (seen: a Ctrl-C
 swallowed by jax's _xla_gc_callback, the sweep running to the end and exiting 0). So a signal
 stays pending until `ends_cleanly` has caught its exception, and is raised again every
-RERAISE_S seconds until then (SIGALRM).
+RERAISE_S seconds until then (SIGALRM); the swallowed raise itself is not printed (its
+"Exception ignored" traceback would bury the one line), every other unraisable exception is.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ def _on_alarm(signum, frame):
     _raise(_pending[0])
 
 
+def _quiet_about_a_pending_signal(hook):
+  """sys.unraisablehook that drops the pending signal's swallowed exception (it is raised again)."""
+  def unraisable(info):
+    if not (_pending and isinstance(info.exc_value, _pending[0])):
+      hook(info)
+  return unraisable
+
+
 def _caught():
   _pending.clear()
   signal.setitimer(signal.ITIMER_REAL, 0)
@@ -62,6 +71,7 @@ def ends_cleanly(workdir: str | None):
   if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
     handlers[signal.SIGINT] = _on_sigint
   previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
+  previous_hook, sys.unraisablehook = sys.unraisablehook, _quiet_about_a_pending_signal(sys.unraisablehook)
   where = f" in {workdir}" if workdir else ""
   resume = (f"finished units are saved{where}; run the same command again to resume")
   try:
@@ -81,5 +91,6 @@ def ends_cleanly(workdir: str | None):
     sys.exit(1)
   finally:
     _caught()
+    sys.unraisablehook = previous_hook
     for sig, handler in previous.items():
       signal.signal(sig, handler)
